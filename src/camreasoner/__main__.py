@@ -1,0 +1,5 @@
+"""``python -m camreasoner`` runs the CLI."""
+
+from camreasoner.cli import main
+
+main()
