@@ -56,6 +56,9 @@ _REGISTRY: dict[str, str] = {
     "hf": "camreasoner.backends.hf:HFBackend",
     "vllm": "camreasoner.backends.vllm_backend:VLLMBackend",
     "openai": "camreasoner.backends.openai_backend:OpenAIBackend",
+    "always-no": "camreasoner.backends.baselines:always_no",
+    "always-yes": "camreasoner.backends.baselines:always_yes",
+    "prior": "camreasoner.backends.baselines:PriorBackend",
 }
 
 

@@ -1,0 +1,267 @@
+"""Evaluation metrics (conventions.md, "Scores and metrics"), built on scikit-learn's functions.
+
+Binary items carry ``primitive``, ``truth`` (Yes = True), ``pred`` (True / False / None when the
+backend gave no readable answer or failed) and ``score`` (P(Yes) or None when the backend failed).
+
+- accuracy, balanced accuracy and F1 come from the hard answers; a missing answer counts as wrong.
+- AP and ROC-AUC come from the scores, over the items that have one (``n_scored``).
+- ``mean_ap``: mean per-primitive AP over primitives with at least one Yes.
+- ``balanced_accuracy`` / ``mean_roc_auc``: means over primitives that have both answers.
+- ``macro_f1``: mean per-primitive F1 of the Yes class over primitives with at least one Yes.
+- ``majority_baseline_accuracy``: accuracy of always giving the file's most common answer.
+
+The bootstrap resamples items within each primitive (as per-item counts) and uses a vectorised
+weighted AP that equals ``sklearn.metrics.average_precision_score(..., sample_weight=w)``
+(tests check this): scikit-learn's per-call cost would make 1000 resamples x 15 primitives slow.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from camreasoner.taxonomy import PRIMITIVES
+
+_SUFFIX = re.compile(r"_\d+$")
+
+
+@dataclass(frozen=True)
+class BinaryItem:
+    """One scored binary answer."""
+
+    primitive: str
+    truth: bool
+    pred: bool | None
+    score: float | None
+    clip: str = ""
+
+
+@dataclass(frozen=True)
+class ChoiceItem:
+    """One multiple-choice (VQA) answer: the right letter and the chosen one (None if none)."""
+
+    skill: str
+    question: str
+    options: tuple[str, ...]
+    truth: str
+    pred: str | None
+    clip: str = ""
+    pair: str | None = None
+
+
+def skill_of(problem_id: str) -> str:
+    """The skill of a VQA item: its ``problem_id`` without the trailing ``_<number>``."""
+    return _SUFFIX.sub("", problem_id)
+
+
+def _hard(truth: np.ndarray, pred: Sequence[bool | None]) -> np.ndarray:
+    """Hard predictions where a missing answer becomes the wrong one."""
+    return np.array([(not t) if p is None else bool(p) for t, p in zip(truth, pred, strict=True)])
+
+
+def primitive_metrics(items: Sequence[BinaryItem]) -> dict[str, Any]:
+    """n, n_yes, accuracy, balanced_accuracy, ap, roc_auc, f1 of one primitive's items.
+
+    ``balanced_accuracy`` and ``roc_auc`` are None unless both answers occur; ``ap`` and ``f1``
+    are None when there is no Yes (AP is undefined then).
+    """
+    # Imported here: scikit-learn takes ~1 s to import; a parallel run pre-imports it meanwhile.
+    from sklearn.metrics import average_precision_score, balanced_accuracy_score, f1_score, roc_auc_score
+
+    truth = np.array([it.truth for it in items], dtype=bool)
+    hard = _hard(truth, [it.pred for it in items])
+    n_yes = int(truth.sum())
+    both = 0 < n_yes < len(items)
+    scored = [(it.truth, it.score) for it in items if it.score is not None]
+    s_truth = np.array([t for t, _ in scored], dtype=bool)
+    s_score = np.array([s for _, s in scored], dtype=float)
+    s_both = len(scored) > 0 and 0 < s_truth.sum() < len(scored)
+    return {
+        "n": len(items),
+        "n_yes": n_yes,
+        "n_scored": len(scored),
+        "accuracy": float((hard == truth).mean()) if len(items) else None,
+        "balanced_accuracy": float(balanced_accuracy_score(truth, hard)) if both else None,
+        "ap": float(average_precision_score(s_truth, s_score)) if s_truth.sum() > 0 else None,
+        "roc_auc": float(roc_auc_score(s_truth, s_score)) if s_both else None,
+        "f1": float(f1_score(truth, hard, zero_division=0.0)) if n_yes > 0 else None,
+    }
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else None
+
+
+def majority_baseline_accuracy(truths: Sequence[Any]) -> float | None:
+    """Accuracy of always giving the most common answer in ``truths``."""
+    if not truths:
+        return None
+    return Counter(truths).most_common(1)[0][1] / len(truths)
+
+
+def weighted_ap(truth: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Average precision for each row of ``weights`` (B, n), like scikit-learn's with sample_weight.
+
+    truth (n,) bool, score (n,) float. Ties in ``score`` form one threshold, as in scikit-learn.
+    Rows whose weighted Yes count is 0 give NaN.
+    """
+    order = np.argsort(-score, kind="mergesort")
+    s = score[order]
+    y = truth[order].astype(float)
+    w = weights[:, order]
+    # Last index of each group of equal scores: the thresholds.
+    ends = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]
+    tp = np.cumsum(w * y, axis=1)[:, ends]
+    fp = np.cumsum(w * (1.0 - y), axis=1)[:, ends]
+    pos = tp[:, -1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        recall = tp / pos
+        d_recall = np.diff(np.concatenate([np.zeros((len(w), 1)), recall], axis=1), axis=1)
+        ap = np.sum(d_recall * precision, axis=1)
+    ap[pos[:, 0] <= 0] = np.nan
+    return ap
+
+
+def weighted_balanced_accuracy(truth: np.ndarray, hard: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Balanced accuracy for each row of ``weights`` (B, n); NaN where a class is absent."""
+    pos = truth.astype(float)
+    neg = 1.0 - pos
+    ok = (hard == truth).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = (weights * pos * ok).sum(1) / (weights * pos).sum(1)
+        tnr = (weights * neg * ok).sum(1) / (weights * neg).sum(1)
+    return (tpr + tnr) / 2.0
+
+
+def resample_counts(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
+    """(n_boot, n) counts of each item in ``n_boot`` resamples of ``n`` items with replacement."""
+    idx = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
+
+
+def bootstrap_cis(
+    by_primitive: dict[str, list[BinaryItem]],
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, list[float] | None]:
+    """Percentile bootstrap intervals of ``mean_ap`` and ``balanced_accuracy``.
+
+    Each replicate resamples every primitive's items with replacement; a primitive whose
+    replicate lacks Yes (or a class) drops out of that replicate's mean, as in the point estimate.
+    """
+    rng = np.random.default_rng(seed)
+    ap_cols: list[np.ndarray] = []
+    ba_cols: list[np.ndarray] = []
+    for name in sorted(by_primitive):
+        items = by_primitive[name]
+        truth = np.array([it.truth for it in items], dtype=bool)
+        if not truth.any():
+            continue
+        w = resample_counts(rng, len(items), n_boot)
+        scored = np.array([it.score is not None for it in items])
+        if scored.any() and truth[scored].any():
+            score = np.array([it.score for it in items if it.score is not None], dtype=float)
+            ap_cols.append(weighted_ap(truth[scored], score, w[:, scored]))
+        if not truth.all():
+            hard = _hard(truth, [it.pred for it in items])
+            ba_cols.append(weighted_balanced_accuracy(truth, hard, w))
+    alpha = (1.0 - level) / 2.0
+
+    def interval(cols: list[np.ndarray]) -> list[float] | None:
+        if not cols:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            means = np.nanmean(np.stack(cols, axis=1), axis=1)
+        means = means[~np.isnan(means)]
+        if not len(means):
+            return None
+        return [float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))]
+
+    return {"mean_ap_ci": interval(ap_cols), "balanced_accuracy_ci": interval(ba_cols)}
+
+
+def binary_metrics(items: Sequence[BinaryItem], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """The binary keys of metrics.json over ``items`` (see the module docstring)."""
+    by_primitive: dict[str, list[BinaryItem]] = {}
+    for it in items:
+        by_primitive.setdefault(it.primitive, []).append(it)
+    order = [p for p in PRIMITIVES if p in by_primitive] + sorted(set(by_primitive) - set(PRIMITIVES))
+    per = {name: primitive_metrics(by_primitive[name]) for name in order}
+    truth = np.array([it.truth for it in items], dtype=bool)
+    hard = _hard(truth, [it.pred for it in items])
+    out: dict[str, Any] = {
+        "n_binary": len(items),
+        "binary_accuracy": float((hard == truth).mean()) if len(items) else None,
+        "balanced_accuracy": _mean(m["balanced_accuracy"] for m in per.values()),
+        "macro_f1": _mean(m["f1"] for m in per.values()),
+        "mean_ap": _mean(m["ap"] for m in per.values()),
+        "mean_roc_auc": _mean(m["roc_auc"] for m in per.values()),
+        "yes_rate": float(truth.mean()) if len(items) else None,
+        "mean_yes_rate": _mean(m["n_yes"] / m["n"] for m in per.values() if m["n_yes"] > 0),
+    }
+    out.update(bootstrap_cis(by_primitive, n_boot=n_boot, seed=seed))
+    out["per_primitive"] = per
+    return out
+
+
+def q_acc(items: Sequence[ChoiceItem]) -> tuple[float | None, int]:
+    """CameraBench's Q-Acc: a question pair scores only if both of its videos are answered right.
+
+    ``items`` in file order. Pairs are items sharing ``pair`` (a question item's ``pair_id``
+    field); items without one pair with the next item when both ask the same question with the
+    same options about two different videos and their right answers differ, which is how
+    CameraBench's VQA files list them (NaturalBench order: q0-v0, q0-v1, q1-v0, q1-v1). Returns
+    (Q-Acc, number of pairs); (None, 0) when there is no pair.
+    """
+    pairs: list[list[ChoiceItem]] = []
+    by_id: dict[str, list[ChoiceItem]] = {}
+    loose = [it for it in items if not it.pair]
+    for it in items:
+        if it.pair:
+            by_id.setdefault(it.pair, []).append(it)
+    pairs += [g for g in by_id.values() if len(g) == 2]
+    i = 0
+    while i + 1 < len(loose):
+        a, b = loose[i], loose[i + 1]
+        if (a.skill, a.question, a.options) == (b.skill, b.question, b.options) and a.clip != b.clip \
+                and a.truth != b.truth:
+            pairs.append([a, b])
+            i += 2
+        else:
+            i += 1
+    if not pairs:
+        return None, 0
+    right = sum(all(it.pred == it.truth for it in g) for g in pairs)
+    return right / len(pairs), len(pairs)
+
+
+def choice_metrics(items: Sequence[ChoiceItem]) -> dict[str, Any]:
+    """VQA keys: n_vqa, vqa_accuracy, per_skill {skill: n, accuracy}, q_acc, n_pairs."""
+    per_skill: dict[str, dict[str, Any]] = {}
+    for skill in sorted({it.skill for it in items}):
+        group = [it for it in items if it.skill == skill]
+        qa, npairs = q_acc(group)
+        per_skill[skill] = {
+            "n": len(group),
+            "accuracy": sum(it.pred == it.truth for it in group) / len(group),
+            "q_acc": qa,
+            "n_pairs": npairs,
+        }
+    qa, npairs = q_acc(items)
+    return {
+        "n_vqa": len(items),
+        "vqa_accuracy": (sum(it.pred == it.truth for it in items) / len(items)) if items else None,
+        "per_skill": per_skill,
+        "q_acc": qa,
+        "n_pairs": npairs,
+    }

@@ -1,0 +1,112 @@
+"""Turn a run's predictions into metrics.json, scores.json and the report."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from camreasoner.evaluate.metrics import (
+    BinaryItem,
+    ChoiceItem,
+    binary_metrics,
+    choice_metrics,
+    majority_baseline_accuracy,
+    skill_of,
+)
+from camreasoner.evaluate.predictions import PREDICTIONS, read_predictions
+from camreasoner.questions import Question, write_json_atomic
+from camreasoner.taxonomy import YES_LETTER
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+if TYPE_CHECKING:
+    from camreasoner.evaluate.runner import EvalConfig
+
+
+def error_kind(message: str) -> str:
+    """An error message without its quoted specifics and paths, to count errors by kind."""
+    return _QUOTED.sub("…", message).split(":")[0].strip()
+
+
+def binary_item(rec: dict[str, Any]) -> BinaryItem:
+    """The metric view of a binary prediction record (its answer must be known)."""
+    letter = rec.get("letter")
+    return BinaryItem(
+        primitive=rec.get("primitive") or skill_of(rec["problem_id"]),
+        truth=rec["answer"] == YES_LETTER,
+        pred=None if letter is None else letter == YES_LETTER,
+        score=rec.get("score"),
+        clip=rec.get("video", ""),
+    )
+
+
+def choice_item(rec: dict[str, Any]) -> ChoiceItem:
+    """The metric view of a multiple-choice prediction record (its answer must be known)."""
+    return ChoiceItem(
+        skill=rec.get("skill") or skill_of(rec["problem_id"]),
+        question=rec["question"],
+        options=tuple(rec["options"]),
+        truth=rec["answer"],
+        pred=rec.get("letter"),
+        clip=rec.get("video", ""),
+        pair=None if rec.get("pair_id") is None else str(rec["pair_id"]),
+    )
+
+
+def compute_metrics(records: Sequence[dict[str, Any]], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """metrics.json from prediction records (the keys are listed in docs/eval.md)."""
+    labelled = [r for r in records if r.get("answer")]
+    answered = [r for r in records if not r.get("error")]
+    binary = [binary_item(r) for r in labelled if r["kind"] == "binary"]
+    choice = [choice_item(r) for r in labelled if r["kind"] != "binary"]
+    errors = [r for r in records if r.get("error")]
+    metrics: dict[str, Any] = {
+        "n": len(records),
+        "n_errors": len(errors),
+        "n_unlabelled": len(records) - len(labelled),
+        "accuracy": (sum(bool(r["correct"]) for r in labelled) / len(labelled)) if labelled else None,
+        "majority_baseline_accuracy": majority_baseline_accuracy([r["answer"] for r in labelled]),
+        "majority_answer": Counter(r["answer"] for r in labelled).most_common(1)[0][0] if labelled else None,
+        "format_error_rate": (
+            sum(not r.get("strict_format") for r in answered) / len(answered) if answered else None
+        ),
+        "n_scored": sum(b.score is not None for b in binary),
+    }
+    bm = binary_metrics(binary, n_boot=n_boot, seed=seed)
+    per_primitive = bm.pop("per_primitive")
+    metrics.update(bm)
+    metrics.update(choice_metrics(choice))
+    metrics["per_primitive"] = per_primitive
+    metrics["errors_by_kind"] = dict(Counter(error_kind(str(r["error"])) for r in errors))
+    return metrics
+
+
+def planned_records(out: Path, planned_keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The records of the planned items, in question-file order (first record of each key)."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for rec in read_predictions(out / PREDICTIONS):
+        by_key.setdefault(rec["key"], rec)
+    return [by_key[k] for k in planned_keys if k in by_key]
+
+
+def finalize(out: Path, cfg: EvalConfig, questions: Sequence[Question], planned_keys: Sequence[str]) -> dict[str, Any]:
+    """Write metrics.json, scores.json and (unless disabled) report.md / report.html."""
+    from camreasoner.evaluate.scores_file import write_scores
+
+    records = planned_records(out, planned_keys)
+    metrics = compute_metrics(records, n_boot=cfg.n_boot, seed=cfg.seed)
+    metrics["n_planned"] = len(planned_keys)
+    metrics["complete"] = len(records) == len(planned_keys)
+    metrics["backend"] = cfg.backend
+    metrics["bench"] = str(cfg.bench)
+    write_json_atomic(out / "metrics.json", metrics)
+    write_scores(out / "scores.json", records, {"backend": cfg.backend, "bench": str(cfg.bench),
+                                                "model": cfg.backend_options.get("model")})
+    if cfg.report:
+        from camreasoner.evaluate.report import write_report
+
+        write_report(out, metrics, records, title=f"{cfg.backend} on {Path(cfg.bench).name}")
+    return metrics
