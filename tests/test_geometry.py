@@ -1,0 +1,120 @@
+"""Geometry on exact synthetic motion: every primitive and sign, parallax test, moving objects."""
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from observer_scenes import STEPS, H, W, point_cloud, pose, project, render, rot
+
+from camreasoner.geometry import estimate_pair, integrate_pairs, intrinsics, track_points
+from camreasoner.geometry.models import decompose_rotation_zoom, rotation_angles, translation_cues
+
+# primitive -> (attribute of PairMotion, index or None, expected sign)
+EXPECT = {
+    "Pan_Right": ("pan", None, 1), "Pan_Left": ("pan", None, -1),
+    "Tilt_Up": ("tilt", None, 1), "Tilt_Down": ("tilt", None, -1),
+    "Roll_Clockwise": ("roll", None, 1), "Roll_Counterclockwise": ("roll", None, -1),
+    "Zoom_In": ("log_zoom", None, 1), "Zoom_Out": ("log_zoom", None, -1),
+    "Move_Right": ("translation", 0, 1), "Move_Left": ("translation", 0, -1),
+    "Move_Down": ("translation", 1, 1), "Move_Up": ("translation", 1, -1),
+    "Move_In": ("translation", 2, 1), "Move_Out": ("translation", 2, -1),
+}
+
+
+def _value(m, attr, idx):
+    v = getattr(m, attr)
+    return v[idx] if idx is not None else v
+
+
+@pytest.mark.parametrize("primitive", sorted(EXPECT))
+def test_exact_tracks_give_the_primitive_and_its_sign(primitive):
+    X = point_cloud(seed=1)
+    rng = np.random.default_rng(2)
+    p0 = project(X, *pose(primitive, 0)[:2])
+    Rc, C, f = pose(primitive, 2)
+    p1 = project(X, Rc, C, f) + rng.normal(0, 0.1, p0.shape)
+    m = estimate_pair(p0, p1, (W, H))
+    attr, idx, sign = EXPECT[primitive]
+    value = _value(m, attr, idx)
+    assert np.sign(value) == sign and abs(value) > 1e-3, (primitive, m)
+    translating = primitive.startswith("Move_")
+    assert m.model == ("essential" if translating else "homography")
+    # no cross-talk into the other families
+    for other, (a2, i2, _) in EXPECT.items():
+        if (a2, i2) != (attr, idx):
+            assert abs(_value(m, a2, i2)) < 0.25 * abs(value) + 2e-3, (primitive, other, m)
+
+
+def test_static_tracks_read_no_motion():
+    X = point_cloud(seed=3)
+    p0 = project(X, np.eye(3), np.zeros(3))
+    m = estimate_pair(p0, p0 + np.random.default_rng(0).normal(0, 0.05, p0.shape), (W, H))
+    assert m.model == "homography" and m.flow_px < 0.2
+    assert max(abs(m.pan), abs(m.tilt), abs(m.roll), abs(m.log_zoom)) < 1e-3
+
+
+def test_rotation_angles_closed_form():
+    assert rotation_angles(rot("y", 0.1).T)[0] == pytest.approx(0.1)  # x2 = Rc^T x1
+    assert rotation_angles(rot("x", 0.1).T)[1] == pytest.approx(0.1)
+    assert rotation_angles(rot("z", 0.1).T)[2] == pytest.approx(0.1)
+
+
+def test_decompose_rotation_zoom_recovers_both():
+    K = intrinsics(W, H)
+    R = rot("y", 0.05).T @ rot("x", -0.02).T
+    Hm = K @ np.diag([1.1, 1.1, 1.0]) @ R @ np.linalg.inv(K)
+    R2, s = decompose_rotation_zoom(Hm * 3.0, K)
+    assert s == pytest.approx(1.1, rel=1e-6) and np.allclose(R2, R, atol=1e-6)
+
+
+def test_translation_cues_fix_the_sign_from_the_flow():
+    K = intrinsics(W, H)
+    pts = np.random.default_rng(0).uniform([0, 0], [W, H], (50, 2))
+    left_flow = np.tile([-3.2, 0.0], (50, 1))  # content slides left: the camera moves right
+    for d in ([1.0, 0, 0], [-1.0, 0, 0]):
+        assert translation_cues(pts, left_flow, (W, H), np.array(d), K) == pytest.approx((0.01, 0, 0), abs=1e-9)
+    radial = (pts - [W / 2, H / 2]) * 0.02  # expansion: the camera moves forward
+    assert translation_cues(pts, radial, (W, H), np.array([0, 0, -1.0]), K)[2] > 0
+
+
+def test_moving_objects_are_kept_out_of_the_camera_estimate():
+    X = point_cloud(seed=4)
+    p0 = project(X, np.eye(3), np.zeros(3))
+    p1 = project(X, rot("y", 0.02), np.zeros(3))
+    movers = np.arange(len(p0)) < 60  # 15% of points ride on objects moving their own ways
+    angle = np.random.default_rng(1).uniform(0, 2 * np.pi, 60)
+    p1[movers] += 6.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    m = estimate_pair(p0, p1, (W, H))
+    assert m.model == "homography" and m.pan == pytest.approx(0.02, abs=2e-3)
+    assert m.rigid_share < 0.9
+
+
+def test_tracks_on_a_warped_real_image_follow_the_homography():
+    img = cv2.imread("/usr/share/doc/opencv-doc/examples/data/lena.jpg", cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        img = render(np.eye(3), np.zeros(3))
+    img = cv2.resize(img, (W, H))
+    Hm = np.array([[1.02, -0.01, 3.0], [0.01, 1.02, -2.0], [0.0, 0.0, 1.0]])
+    warped = cv2.warpPerspective(img, Hm, (W, H))
+    p0, p1 = track_points(img, warped)
+    assert len(p0) > 100
+    inner = (p1[:, 0] > 10) & (p1[:, 0] < W - 10) & (p1[:, 1] > 10) & (p1[:, 1] < H - 10)
+    pred = cv2.perspectiveTransform(p0[inner].reshape(-1, 1, 2).astype(np.float64), Hm).reshape(-1, 2)
+    assert np.median(np.linalg.norm(pred - p1[inner], axis=1)) < 0.2
+
+
+def test_integration_sums_and_agreement():
+    X = point_cloud(seed=5)
+    pairs = []
+    for k in range(5):
+        p0 = project(X, rot("y", 0.01 * k), np.zeros(3))
+        p1 = project(X, rot("y", 0.01 * (k + 1)), np.zeros(3))
+        pairs.append(estimate_pair(p0, p1, (W, H), dt=0.5))
+    cues = integrate_pairs(pairs, (W, H), intrinsics(W, H)[0, 0])
+    assert cues.pan_deg == pytest.approx(math.degrees(0.05), rel=0.02)
+    assert cues.pan_agree == 1.0 and cues.duration == 2.5 and cues.content_dx < 0
+
+
+def test_every_primitive_has_a_scene_step():
+    assert set(STEPS) == set(EXPECT) | {"Static"}

@@ -1,0 +1,98 @@
+"""Video input: fps sampling, frame cap, start/end, rotation metadata, downscaling, corrupt streams."""
+
+import numpy as np
+import pytest
+from observer_scenes import render_clip, write_clip
+
+from camreasoner.errors import CamReasonerError
+from camreasoner.video import VideoReader, probe, scaled_size
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    frames = [np.full((120, 160), 10 * i, np.uint8) for i in range(24)]  # 2 s at 12 fps, brightness = index
+    return write_clip(tmp_path_factory.mktemp("v") / "ramp.mp4", frames, fps=12)
+
+
+def _index(img: np.ndarray) -> int:
+    return round((float(img.mean()) - 16) * 255 / 219 / 10)
+
+
+def test_probe_reads_the_header(clip):
+    info = probe(clip)
+    assert (info.width, info.height, info.codec) == (160, 120, "h264")
+    assert info.fps == pytest.approx(12) and info.duration == pytest.approx(2.0, abs=0.1)
+
+
+def test_sampling_by_fps_start_end_and_cap(clip):
+    frames = list(VideoReader(clip, fps=4))
+    assert [round(f.time, 2) for f in frames] == pytest.approx([0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75], abs=0.05)
+    # brightness tells which source frame was taken (frame i has grey 10 i, stored as video-range luma)
+    assert [_index(f.image) for f in frames] == [0, 3, 6, 9, 12, 15, 18, 21]
+    span = list(VideoReader(clip, fps=None, start=0.5, end=1.0))
+    assert _index(span[0].image) == 6 and span[-1].time <= 1.0 + 1e-6
+    assert len(list(VideoReader(clip, fps=None, max_frames=5))) == 5
+
+
+def test_downscaling_keeps_aspect(clip):
+    img = next(iter(VideoReader(clip, max_side=80))).image
+    assert img.shape == (60, 80) and img.dtype == np.uint8
+    assert scaled_size(1920, 1080, 320) == (320, 180)
+
+
+def test_rotation_metadata_is_applied(tmp_path):
+    frame = np.zeros((60, 80), np.uint8)
+    frame[:10, :] = 255  # bright top rows
+    path = write_clip(tmp_path / "rot.mp4", [frame] * 4, fps=4, rotation=-90)
+    info = probe(path)
+    img = next(iter(VideoReader(path, max_side=None))).image
+    assert (info.width, info.height) == (60, 80) and img.shape == (80, 60)
+    assert img[:, -10:].mean() > 200  # displayed turned clockwise: the bright top is now at the right
+
+
+def test_truncated_stream_warns_and_keeps_what_decodes(tmp_path):
+    full = write_clip(tmp_path / "full.mkv", render_clip("Pan_Left", 40), fps=12)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    reader = VideoReader(cut, fps=None)
+    frames = list(reader)
+    assert 2 <= len(frames) < 40
+    assert reader.warnings and "cut.mkv" in reader.warnings[0]
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty file"), (b"\x00garbage" * 500, "not a readable video")])
+def test_not_a_video(tmp_path, content, message):
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(content)
+    with pytest.raises(CamReasonerError, match=message):
+        probe(path)
+
+
+def test_missing_file_and_bad_options(tmp_path, clip):
+    with pytest.raises(CamReasonerError, match="no such file"):
+        probe(tmp_path / "nope.mp4")
+    with pytest.raises(CamReasonerError, match="--end"):
+        VideoReader(clip, start=1.0, end=0.5)
+
+
+def test_variable_frame_rate_is_sampled_by_timestamps(tmp_path):
+    from fractions import Fraction
+
+    import av
+
+    path = tmp_path / "vfr.mkv"
+    times_ms = [0, 40, 80, 500, 540, 1000, 1040, 1500]  # bursts and gaps
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = Fraction(1, 1000)
+        for i, ms in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64), 20 * i, np.uint8), format="gray")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = ms, Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    got = [round(f.time, 2) for f in VideoReader(path, fps=2)]
+    assert got == pytest.approx([0.0, 0.5, 1.0, 1.5], abs=0.05)
