@@ -121,3 +121,16 @@ def test_labels_round_trip_and_errors(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"path": "a", "primitives": {"Pan_Up": true}}\n')
     with pytest.raises(CamReasonerError, match="unknown primitive 'Pan_Up'"):
         read_labels(tmp_path / "bad.jsonl")
+
+
+def test_atomic_json_gets_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    from camreasoner.questions import write_json_atomic
+
+    write_json_atomic(tmp_path / "x.json", {"a": 1})
+    mode = stat.S_IMODE(os.stat(tmp_path / "x.json").st_mode)
+    assert mode & stat.S_IRGRP and mode & stat.S_IROTH
+    assert json.loads((tmp_path / "x.json").read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]

@@ -216,6 +216,12 @@ def read_questions(path: str | os.PathLike[str]) -> list[Question]:
     return out
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path: str | os.PathLike[str], obj: Any, indent: int | None = 1) -> None:
     """Write JSON to ``path`` through a temporary file and a rename: never half-written."""
     path = Path(path)
@@ -225,6 +231,7 @@ def write_json_atomic(path: str | os.PathLike[str], obj: Any, indent: int | None
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(obj, fh, indent=indent, ensure_ascii=False)
             fh.write("\n")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
