@@ -1,0 +1,284 @@
+"""Training on the tiny Qwen2.5-VL with real video: SFT overfits a batch, resume continues, GRPO
+steps see the video, online filtering drops groups without signal, bad recipes fail in one line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from camreasoner.errors import CamReasonerError
+from camreasoner.sample_clips import OPENCV_DOC_DATA
+from camreasoner.train.common import apply_overrides
+from camreasoner.train.configs import load_recipe, recipe_from_dict
+
+pytest.importorskip("trl")
+pytest.importorskip("peft")
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = OPENCV_DOC_DATA / "vtest.avi"
+if not CLIP.is_file():
+    pytest.skip(f"{CLIP} (Debian's opencv-doc) is not installed", allow_module_level=True)
+
+from train_fixtures import write_suite  # noqa: E402
+
+PRIMS = ["Static", "Pan_Left", "Zoom_In", "Move_Up"]
+VIDEO = {"fps": 4.0, "max_frames": 2, "max_pixels": 3136, "min_pixels": 3136}
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_suite(tmp_path_factory.mktemp("suite"), CLIP, PRIMS)
+
+
+def _recipe(stage: str, suite: Path, out: Path, model_dir: Path, **sections):
+    raw = {
+        "stage": stage,
+        "hardware": "CPU",
+        "model": {"name_or_path": str(model_dir)},
+        "data": {"suite_dir": str(suite)},
+        "video": VIDEO,
+        "train": {"output_dir": str(out), "report_to": "none", "save_steps": 1000, "seed": 0},
+    }
+    for key, value in sections.items():
+        raw[key] = {**raw.get(key, {}), **value}
+    return recipe_from_dict(raw, f"<{stage} test recipe>")
+
+
+# -- recipes --------------------------------------------------------------------------------------
+def test_every_shipped_recipe_validates():
+    files = sorted((ROOT / "configs").glob("*.yaml"))
+    assert len(files) >= 5
+    for f in files:
+        recipe = load_recipe(f)
+        assert recipe.hardware, f"{f} does not state its hardware"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"train": {"learnin_rate": 1}}, "unknown key 'train.learnin_rate'"),
+        ({"optimizer": {}}, "unknown key 'optimizer'"),
+        ({"train": {"max_steps": "ten"}}, "key 'train.max_steps' must be int"),
+        ({"stage": "ppo"}, "'stage' must be 'sft' or 'grpo'"),
+        ({"grpo": {"num_generations": 1}}, "at least 2"),
+        ({"grpo": {"rewards": {"acuracy": 1.0}}}, "unknown reward 'acuracy'"),
+        ({"stage": "grpo", "trl": {"not_a_field": 1}}, "unknown key 'trl.not_a_field'"),
+    ],
+)
+def test_bad_recipes_are_one_line_errors(raw, message):
+    with pytest.raises(CamReasonerError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        recipe_from_dict(raw, "r.yaml")
+    assert "\n" not in str(info.value) and str(info.value).startswith("r.yaml: ")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("camreasoner")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_rejects_bad_configs_before_any_compute(tmp_path, suite):
+    wrong = tmp_path / "llama"
+    wrong.mkdir()
+    (wrong / "config.json").write_text('{"model_type": "llama"}')
+    cases = {
+        "unknown.yaml": ({"stage": "sft", "train": {"lr": 1}}, "unknown key 'train.lr'"),
+        "nodata.yaml": (
+            {"stage": "sft", "model": {"build_tiny": True}, "data": {"train_file": str(tmp_path / "x.parquet")}},
+            "no such file",
+        ),
+        "arch.yaml": (
+            {"stage": "sft", "model": {"name_or_path": str(wrong)}, "data": {"suite_dir": str(suite)}},
+            "model_type is 'llama'",
+        ),
+    }
+    for name, (raw, message) in cases.items():
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(raw))
+        proc = _cli("train", "sft", "--config", str(path), "--output-dir", str(tmp_path / "out"))
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "base_model").exists()  # failed before building anything
+
+
+# -- SFT ------------------------------------------------------------------------------------------
+def test_sft_labels_cover_only_the_response(suite, tiny_model_dir, tmp_path):
+    from camreasoner.train.sft import build_trainer
+
+    recipe = _recipe("sft", suite, tmp_path / "sft", tiny_model_dir, train={"max_steps": 1})
+    trainer, processor, _ = build_trainer(recipe)
+    rows = [trainer.train_dataset[i] for i in range(2)]
+    batch = trainer.data_collator(rows)
+    assert batch["pixel_values_videos"].shape[0] == 2 * batch["video_grid_thw"].prod(-1)[0]
+    for row, ids, labels in zip(rows, batch["input_ids"], batch["labels"], strict=True):
+        kept = [t for t in labels.tolist() if t != -100]
+        text = processor.tokenizer.decode(kept)
+        assert text.strip() == row["response"] + "<|im_end|>\n".strip()
+        assert (ids == processor.tokenizer.convert_tokens_to_ids("<|video_pad|>")).sum() > 0
+
+
+def test_sft_loss_falls_on_a_batch_it_overfits(suite, tiny_model_dir, tmp_path):
+    from camreasoner.train.sft import build_trainer
+
+    recipe = _recipe(
+        "sft", suite, tmp_path / "sft", tiny_model_dir,
+        train={"max_steps": 15, "learning_rate": 5e-3, "per_device_train_batch_size": 4,
+               "lr_scheduler_type": "constant"},
+        model={"freeze_vision": False},
+    )
+    trainer, _, _ = build_trainer(recipe)
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert len(losses) == 15
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_sft_lora_trains_only_adapters(suite, tiny_model_dir, tmp_path):
+    from camreasoner.train.sft import build_trainer
+
+    recipe = _recipe("sft", suite, tmp_path / "lora", tiny_model_dir, train={"max_steps": 2},
+                     lora={"enabled": True, "r": 4, "alpha": 8})
+    trainer, _, _ = build_trainer(recipe)
+    names = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
+    assert names and all("lora_" in n and "language_model" in n for n in names)
+    trainer.train()
+    assert trainer.state.global_step == 2
+
+
+def test_sft_resume_continues_from_the_step_it_stopped_at(suite, tiny_model_dir, tmp_path):
+    """Stopping at step 3 and resuming gives the same steps 4-5 as one uninterrupted run."""
+    from camreasoner.train.sft import build_trainer, run_sft
+
+    train = {"per_device_train_batch_size": 2, "learning_rate": 3e-3, "save_steps": 3,
+             "lr_scheduler_type": "constant"}
+    straight, _, _ = build_trainer(_recipe("sft", suite, tmp_path / "straight", tiny_model_dir,
+                                           train={**train, "max_steps": 5}))
+    straight.train()
+    want = {h["step"]: h["loss"] for h in straight.state.log_history if "loss" in h}
+
+    out = tmp_path / "resume"
+    run_sft(_recipe("sft", suite, out, tiny_model_dir, train={**train, "max_steps": 3}))
+    assert (out / "checkpoint-3").is_dir() and (out / "final" / "config.json").is_file()
+    again = _recipe("sft", suite, out, tiny_model_dir,
+                    train={**train, "max_steps": 5, "resume_from_checkpoint": True})
+    trainer, _, prep = build_trainer(again)
+    assert prep.resume == str(out / "checkpoint-3")
+    trainer.train(resume_from_checkpoint=prep.resume)
+    got = {h["step"]: h["loss"] for h in trainer.state.log_history if "loss" in h}
+    assert sorted(got) == [1, 2, 3, 4, 5] and trainer.state.global_step == 5  # 1-3 from the checkpoint
+    for step in (4, 5):
+        assert got[step] == pytest.approx(want[step], rel=1e-3), (got, want)
+
+
+# -- GRPO -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sft_model(suite, tiny_model_dir, tmp_path_factory) -> Path:
+    """The tiny model after a short SFT: it writes O-T-A text, so sampled groups differ in reward."""
+    from camreasoner.train.sft import run_sft
+
+    out = tmp_path_factory.mktemp("sft-for-grpo")
+    recipe = _recipe("sft", suite, out, tiny_model_dir,
+                     train={"max_steps": 12, "learning_rate": 1e-2, "per_device_train_batch_size": 4,
+                            "lr_scheduler_type": "constant"})
+    return run_sft(recipe)
+
+
+def _grpo(suite, model, out, steps=2, batch=4, **grpo):
+    from camreasoner.train.grpo import build_trainer
+
+    recipe = _recipe(
+        "grpo", suite, out, model,
+        train={"max_steps": steps, "per_device_train_batch_size": batch, "learning_rate": 1e-3},
+        grpo={"num_generations": 4, "max_completion_length": 48, "temperature": 1.2, **grpo},
+    )
+    return build_trainer(recipe)
+
+
+def test_grpo_logps_see_the_video(suite, sft_model, tmp_path):
+    """The trainer's per-token log-probs equal a direct forward of the model on the clip."""
+    import torch
+
+    from camreasoner.train.video_grpo import _VideoBatch
+
+    trainer, processor, _ = _grpo(suite, sft_model, tmp_path / "g")
+    row = trainer.train_dataset[0]
+    text = processor.apply_chat_template(row["prompt"] and _clean(row["prompt"]), tokenize=False,
+                                         add_generation_prompt=True)
+    text += "<observation>x</observation>"
+    enc = trainer.video_inputs.encode([text], [row["video"]])
+    model = trainer.model.eval()
+    with torch.no_grad():
+        direct = (model(**enc).logits[0, :-1] / trainer.temperature).log_softmax(-1)  # TRL scores at the sampling temperature
+        want = direct.gather(-1, enc["input_ids"][0, 1:, None])[-5:, 0]
+        trainer._active_video = _VideoBatch([enc["pixel_values_videos"]], [enc["video_grid_thw"]],
+                                            [enc["second_per_grid_ts"]])
+        got, _, _ = trainer._get_per_token_logps_and_entropies(model, enc["input_ids"], enc["attention_mask"], 5)
+        trainer._active_video = None
+        blind, _, _ = trainer._get_per_token_logps_and_entropies(model, enc["input_ids"], enc["attention_mask"], 5)
+    assert torch.allclose(got[0], want, atol=1e-4)
+    assert not torch.allclose(blind[0], want, atol=1e-4)  # without the pixels the answer differs
+
+
+def _clean(messages):
+    from camreasoner.train.video_grpo import _clean as clean
+
+    return clean(messages)
+
+
+def test_grpo_steps_update_the_policy(suite, sft_model, tmp_path):
+    import torch
+
+    trainer, _, _ = _grpo(suite, sft_model, tmp_path / "g2", steps=3, batch=8, online_filtering=False)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+    trainer.train()
+    assert trainer.state.global_step == 3
+    logs = [h for h in trainer.state.log_history if "raw/reward" in h]
+    assert len(logs) == 3 and all(0.0 <= h["raw/reward"] <= 1.0 for h in logs)
+    # After the short SFT, sampled groups disagree, so GRPO has a signal to follow.
+    assert min(h["frac_reward_zero_std"] for h in logs) < 1.0
+    changed = [n for n, p in trainer.model.named_parameters() if p.requires_grad and not torch.equal(p, before[n])]
+    assert changed, "no parameter moved after two GRPO steps"
+
+
+def test_online_filter_drops_groups_without_signal(suite, sft_model, tmp_path):
+    import torch
+
+    trainer, _, _ = _grpo(suite, sft_model, tmp_path / "g3")
+    trainer.model.train()
+    good = "<observation>o</observation><think>t</think><answer>B</answer>"
+    bad = "<observation>o</observation><think>t</think><answer>A</answer>"
+    rows = [{"answer": "B", "options": ["A. No", "B. Yes"], "prompt": [{"role": "user", "content": "q"}]}] * 8
+    completions = [good] * 4 + [good, bad, bad, good]  # group 1 all right, group 2 mixed
+    rewards = trainer._calculate_rewards(rows, ["q"] * 8, completions, [[0]] * 8)
+    assert torch.isnan(rewards[:4]).all()  # pass rate 1.0 > 0.99: no learning signal, filtered
+    assert not torch.isnan(rewards[4:]).any()
+    assert trainer._metrics["train"]["filter/kept_groups"][-1] == 0.5
+
+
+def test_grpo_cli_runs_a_step(suite, sft_model, tmp_path):
+    recipe = {
+        "stage": "grpo", "hardware": "CPU",
+        "model": {"name_or_path": str(sft_model)},
+        "data": {"suite_dir": str(suite)}, "video": VIDEO,
+        "train": {"per_device_train_batch_size": 4, "report_to": "tensorboard"},
+        "grpo": {"num_generations": 4, "max_completion_length": 16},
+    }
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    out = tmp_path / "run"
+    proc = _cli("train", "grpo", "--config", str(path), "--output-dir", str(out), "--max-steps", "1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert Path(proc.stdout.strip().splitlines()[-1]) == out / "final"
+    assert list((out / "runs").glob("*/events.out.tfevents.*"))  # TensorBoard logging
+    shutil.rmtree(out)
+
+
+def test_overrides_are_checked():
+    recipe = recipe_from_dict({}, "r.yaml")
+    with pytest.raises(CamReasonerError, match="--max-steps"):
+        apply_overrides(recipe, None, 0)
