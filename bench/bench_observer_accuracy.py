@@ -44,13 +44,43 @@ PAIRS = {"pan vs truck": ("Pan_Left", "Move_Left", "Pan_Right", "Move_Right"),
          "zoom vs dolly": ("Zoom_In", "Move_In", "Zoom_Out", "Move_Out")}
 
 
-def measure_set(root: Path) -> list[tuple[dict[str, bool | None], ClipCues]]:
-    """Run the observer on every clip of a synthetic set: (labels, cues) per clip."""
+def measure_set(root: Path, keep: dict[str, tuple[ClipCues, dict]] | None = None
+                ) -> list[tuple[dict[str, bool | None], ClipCues]]:
+    """Run the observer on every clip of a synthetic set: (labels, cues) per clip; ``keep`` gets
+    path -> (cues, measurements)."""
     out = []
     for label in read_labels(root / "labels.jsonl"):
-        cues, _, _ = measure_video(root / label.path, ObserverOptions())
+        cues, measurements, _ = measure_video(root / label.path, ObserverOptions())
         out.append((label.primitives, cues))
+        if keep is not None:
+            keep[label.path] = (cues, measurements)
     return out
+
+
+def vqa_and_consistency(root: Path, kept: dict[str, tuple[ClipCues, dict]]) -> dict[str, object]:
+    """Accuracy on the set's multiple-choice VQA items (vqa.json) against chance and the majority
+    letter, and the share of clips whose own observation scores 1.0 on check_observation."""
+    from collections import Counter, defaultdict
+
+    from camreasoner.consistency import check_observation
+    from camreasoner.observer import answer_question, reading_from_cues
+
+    readings = {path: reading_from_cues(path, cues, m, []) for path, (cues, m) in kept.items()}
+    items = json.loads((root / "vqa.json").read_text())
+    right: dict[str, list[bool]] = defaultdict(list)
+    gold = []
+    chance = 0.0
+    for it in items:
+        letter = it["solution"].split("<answer>")[1][0]
+        gold.append(letter)
+        chance += 1 / len(it["options"])
+        resp = answer_question(readings[it["path"]], it["problem"], it["options"])
+        right[it["skill"]].append(resp.letter == letter)
+    consistent = [check_observation(r.observation, r.primitives).score == 1.0 for r in readings.values()]
+    return {"items": len(items), "accuracy": sum(map(sum, right.values())) / len(items),
+            "chance": chance / len(items), "majority": Counter(gold).most_common(1)[0][1] / len(items),
+            "by_skill": {k: round(sum(v) / len(v), 3) for k, v in right.items()},
+            "consistent_share": sum(consistent) / len(consistent)}
 
 
 def make_set(base: Path, name: str, clips: int, seed: int, **kw) -> Path:
@@ -147,8 +177,11 @@ def main() -> None:
         load_calibration.cache_clear()
         print(f"calibration fitted on {len(rows)} clips (seed {args.fit_seed}) -> {path}")
     cal = load_calibration()
-    rows = measure_set(make_set(base, f"eval_{args.seed}", args.clips, args.seed))
+    kept: dict[str, tuple[ClipCues, dict]] = {}
+    root = make_set(base, f"eval_{args.seed}", args.clips, args.seed)
+    rows = measure_set(root, kept)
     res = metrics(rows, cal)
+    vqa = vqa_and_consistency(root, kept)
     conf_rows = []
     for i, name in enumerate(PAIRS):
         conf_rows += measure_set(make_set(base, f"pairs_{i}_{args.seed}", args.confusable, args.seed + 1 + i,
@@ -161,6 +194,9 @@ def main() -> None:
     for name in PAIRS:
         print(f"{name:<18} {res[name]:.3f}   on {res[name + ' clips']} clips (target >= 0.90)")
     print("per-primitive AP   " + json.dumps(res["per_primitive_ap"]))
+    print(f"VQA (vqa.json)     {vqa['accuracy']:.3f} on {vqa['items']} items (chance {vqa['chance']:.3f}, "
+          f"majority letter {vqa['majority']:.3f}); by skill {json.dumps(vqa['by_skill'])}")
+    print(f"observation vs own decisions: check_observation = 1.0 on {vqa['consistent_share']:.1%} of clips")
 
 
 if __name__ == "__main__":

@@ -118,3 +118,33 @@ def test_integration_sums_and_agreement():
 
 def test_every_primitive_has_a_scene_step():
     assert set(STEPS) == set(EXPECT) | {"Static"}
+
+
+@pytest.mark.parametrize("side", [np.array([-0.3, 0.0, 0.0]), np.array([0.0, 0.3, 0.0])])
+def test_zoom_during_a_sideways_move_is_not_read_as_a_dolly(side):
+    """Exact tracks of a truck (or pedestal) with a 6% zoom: the translation stays sideways."""
+    from camreasoner.geometry.models import epipole_direction
+
+    X = point_cloud(seed=5)
+    p0 = project(X, np.eye(3), np.zeros(3))
+    p1 = project(X, np.eye(3), side, 1.06) + np.random.default_rng(1).normal(0, 0.05, p0.shape)
+    m = estimate_pair(p0, p1, (W, H))
+    assert m.model == "essential" and m.log_zoom > 0.03, m
+    t = np.array(m.translation)
+    axis = int(np.argmax(np.abs(side)))
+    assert np.sign(t[axis]) == np.sign(side[axis]) and abs(t[2]) < 0.3 * abs(t[axis]), m
+    # a forward move keeps its forward direction
+    p2 = project(X, np.eye(3), np.array([0.0, 0.0, 0.4]))
+    u = epipole_direction(p0, p2, np.array([0.0, 0.0, 1.0]), intrinsics(W, H))
+    assert u[2] > 0.95
+
+
+def test_one_outlier_pair_does_not_make_a_translation():
+    from camreasoner.geometry import PairMotion
+
+    pairs = [PairMotion(dt=0.25, n_tracks=100, valid=True, model="essential", translation=(0.001, 0.0, 0.0))
+             for _ in range(8)]
+    pairs.append(PairMotion(dt=0.25, n_tracks=100, valid=True, model="essential", translation=(0.0, 0.05, 0.0)))
+    cues = integrate_pairs(pairs, (W, H), 300.0)
+    assert cues.truck == pytest.approx(0.008)
+    assert abs(cues.pedestal) <= 3 * 0.001 + 1e-9

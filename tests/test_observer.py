@@ -41,10 +41,11 @@ def test_reading_json_has_the_contract_keys(readings):
 
 def test_observation_states_measured_cues(readings):
     obs = readings["Pan_Left"].observation
-    assert "moves right" in obs and "Parallax is absent" in obs
+    assert "width rightward" in obs and "Parallax is absent" in obs and "The camera pans left by" in obs
     assert "Parallax is present" in readings["Move_Left"].observation
-    assert "Expansion with parallax" in readings["Move_In"].observation
-    assert "magnification" in readings["Zoom_In"].observation
+    assert "The camera moves forward (dolly in) by" in readings["Move_In"].observation
+    assert "The camera zooms in by" in readings["Zoom_In"].observation
+    assert "The camera is still" in readings["Static"].observation
 
 
 @pytest.mark.parametrize("primitive", PRIMITIVES)

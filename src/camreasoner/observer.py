@@ -29,7 +29,7 @@ from camreasoner.geometry import (
     track_points,
 )
 from camreasoner.ota import format_ota
-from camreasoner.question_map import map_question
+from camreasoner.question_map import OTHERS, conditions_hold, map_question, option_probabilities
 from camreasoner.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES, answer_string
 from camreasoner.video import VideoReader, prefetch
 
@@ -93,10 +93,15 @@ class Reading:
         }
 
 
+# Jitter below this (share of the width per pair, about 0.15 px at 320 px) is tracking noise (waving
+# leaves, compression), not a shaking camera.
+SHAKE_FLOOR = 0.0005
+
+
 def energy(cues: ClipCues) -> float:
     """Motion energy for the Static decision: median background speed (share of width per second)
-    plus shake, in percent."""
-    return 100.0 * (cues.motion + 5.0 * cues.shake)
+    plus shake above the tracking noise, in percent."""
+    return 100.0 * (cues.motion + 5.0 * max(0.0, cues.shake - SHAKE_FLOOR))
 
 
 def feature_value(primitive: str, cues: ClipCues) -> float:
@@ -112,11 +117,14 @@ def feature_value(primitive: str, cues: ClipCues) -> float:
 
 # primitive -> context cues that tell it from its look-alike (magnitudes, asinh-compressed).
 CONTEXT: dict[str, tuple[str, ...]] = {
-    "Move_In": ("parallax",), "Move_Out": ("parallax",),
+    "Move_In": ("parallax", "zoom", "truck", "pedestal", "dolly_agree", "parallax_ratio"),
+    "Move_Out": ("parallax", "zoom", "truck", "pedestal", "dolly_agree", "parallax_ratio"),
     "Zoom_In": ("dolly", "parallax"), "Zoom_Out": ("dolly", "parallax"),
-    "Move_Left": ("pan", "parallax"), "Move_Right": ("pan", "parallax"),
+    "Move_Left": ("pan", "parallax", "dolly", "truck_agree", "parallax_ratio"),
+    "Move_Right": ("pan", "parallax", "dolly", "truck_agree", "parallax_ratio"),
     "Pan_Left": ("truck", "parallax"), "Pan_Right": ("truck", "parallax"),
-    "Move_Up": ("tilt", "parallax"), "Move_Down": ("tilt", "parallax"),
+    "Move_Up": ("tilt", "parallax", "dolly", "pedestal_agree", "parallax_ratio"),
+    "Move_Down": ("tilt", "parallax", "dolly", "pedestal_agree", "parallax_ratio"),
     "Tilt_Up": ("pedestal", "parallax"), "Tilt_Down": ("pedestal", "parallax"),
 }
 
@@ -128,6 +136,10 @@ def context_values(primitive: str, cues: ClipCues) -> list[float]:
     for name in CONTEXT.get(primitive, ()):
         if name == "parallax":
             out.append(cues.parallax_share)
+        elif name == "parallax_ratio":
+            out.append(math.asinh(cues.parallax_ratio))
+        elif name.endswith("_agree"):
+            out.append(getattr(cues, name))
         elif name in ("zoom", "pan", "tilt"):
             out.append(math.asinh(abs(getattr(cues, f"{name}_pct" if name == "zoom" else f"{name}_deg"))))
         else:
@@ -257,7 +269,8 @@ def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], 
     scores = score_cues(cues, calibration)
     primitives = decide(scores, cues.parallax_share)
     moving_share = max(0.0, 1.0 - cues.rigid_share)
-    obs = observation_text(cues, measurements.get("frames", 0), measurements.get("span_s", 0.0), moving_share)
+    obs = observation_text(cues, measurements.get("frames", 0), measurements.get("span_s", 0.0), moving_share,
+                           primitives)
     if measurements.get("cuts"):
         obs += f" {measurements['cuts']} shot cut(s) were detected and left out of the motion."
     if warnings:
@@ -281,6 +294,15 @@ def analyze_video(path: str | os.PathLike[str], options: ObserverOptions | None 
     return reading_from_cues(str(path), cues, measurements, warnings)
 
 
+def describe_conditions(cond: dict[str, bool]) -> str:
+    """``{"Pan_Left": True, "Move_Left": False}`` -> ``"Pan_Left, not Move_Left"``."""
+    yes = [k if k != OTHERS else "another motion" for k, v in cond.items() if v]
+    no = [k for k, v in cond.items() if not v and k != OTHERS]
+    if len(no) > 3:
+        return ", ".join(yes) + (" and " if yes else "") + "no other motion" if yes else "none of " + ", ".join(no)
+    return ", ".join(yes + [f"not {k}" for k in no])
+
+
 def answer_question(reading: Reading, question: str, options: list[str] | tuple[str, ...] | None = None
                     ) -> BackendResponse:
     """Answer a CameraBench-style question from a reading: O-T-A text, letter and P(option)."""
@@ -301,19 +323,13 @@ def answer_question(reading: Reading, question: str, options: list[str] | tuple[
         probs = {yes: p_yes, no: 1.0 - p_yes}
         think = question_think(reading.think, " or ".join(asked), verdict, p_yes)
     else:
-        mentioned = set().union(*mapping.options.values())
-        like = {}
-        for letter, prims in mapping.options.items():
-            value = 1.0
-            for p in mentioned:
-                value *= s[p] if p in prims else (1.0 - s[p])
-            like[letter] = max(value, 1e-12)
-        total = sum(like.values())
-        probs = {k: v / total for k, v in like.items()}
-        letter = max(probs, key=probs.__getitem__)
-        chosen = ", ".join(sorted(mapping.options[letter]))
-        think = (f"{reading.think} Of the options, {letter} ({chosen}) agrees best with the measured motion "
-                 f"(P = {probs[letter]:.2f}).")
+        probs = option_probabilities(mapping, s)
+        # The option the decisions make right; the most probable one when none or several do.
+        held = [k for k, cond in mapping.conditions.items()
+                if conditions_hold(cond, reading.primitives, mapping.target)]
+        letter = held[0] if len(held) == 1 else max(probs, key=probs.__getitem__)
+        think = (f"{reading.think} Of the options, {letter} ({describe_conditions(mapping.conditions[letter])}) "
+                 f"agrees best with the measured motion (P = {probs[letter]:.2f}).")
     text = format_ota(reading.observation, think, letter)
     return BackendResponse(text=text, letter=letter, option_probs=probs,
                            meta={"primitives": dict(reading.primitives), "warnings": list(reading.warnings)})

@@ -43,18 +43,71 @@ def _pct(x: float) -> str:
 def _dir(dx: float, dy: float) -> str:
     parts = []
     if abs(dx) >= 0.005:
-        parts.append(f"{'right' if dx > 0 else 'left'} by {_pct(dx)} of the frame width")
+        parts.append(f"{_pct(dx)} of the frame width {'rightward' if dx > 0 else 'leftward'}")
     if abs(dy) >= 0.005:
-        parts.append(f"{'down' if dy > 0 else 'up'} by {_pct(dy)} of the frame height")
-    return " and ".join(parts) if parts else "by less than 0.5% of the frame"
+        parts.append(f"{_pct(dy)} of the frame height {'downward' if dy > 0 else 'upward'}")
+    return ", ".join(parts) if parts else "less than 0.5% of the frame"
 
 
-def observation_text(cues: ClipCues, frames: int, span: float, moving_share: float) -> str:
-    """The measured cues in words with numbers."""
+# family -> (cue, unit, cue's text threshold, positive-sign phrase, negative-sign phrase); phrases
+# are how the camera's own motion is said (camreasoner.consistency reads them back).
+_FAMILY_TEXT: dict[str, tuple[str, str, float, str, str]] = {
+    "pan": ("pan_deg", "degrees", 0.3, "pans right", "pans left"),
+    "tilt": ("tilt_deg", "degrees", 0.3, "tilts up", "tilts down"),
+    "roll": ("roll_deg", "degrees", 0.3, "rolls clockwise", "rolls counterclockwise"),
+    "zoom": ("zoom_pct", "%", 0.5, "zooms in", "zooms out"),
+    "truck": ("truck", "% of the frame", 0.003, "moves to its right (truck right)", "moves to its left (truck left)"),
+    "pedestal": ("pedestal", "% of the frame", 0.003, "moves up (pedestal up)", "moves down (pedestal down)"),
+    "dolly": ("dolly", "% of the frame", 0.003, "moves forward (dolly in)", "moves backward (dolly out)"),
+}
+_NEGLIGIBLE = {
+    "pan": "no clear pan", "tilt": "no clear tilt", "roll": "no clear roll", "zoom": "no clear zoom",
+    "truck": "no clear truck", "pedestal": "no clear pedestal", "dolly": "no clear dolly",
+}
+# family -> (word for a positive cue, for a negative cue), said after the number
+_CUE_WORDS = {
+    "pan": ("rightward", "leftward"), "tilt": ("upward", "downward"),
+    "roll": ("clockwise", "counterclockwise"), "zoom": ("larger", "smaller"),
+    "truck": ("rightward", "leftward"), "pedestal": ("upward", "downward"), "dolly": ("forward", "backward"),
+}
+
+
+def _amount(family: str, value: float) -> str:
+    cue, unit, _, _, _ = _FAMILY_TEXT[family]
+    if unit == "% of the frame":
+        return f"{abs(value) * 100:.1f}% of the frame"
+    return f"{abs(value):.1f}{'%' if unit == '%' else ' ' + unit}"
+
+
+def _family_sentence(family: str, cues: ClipCues, primitives: dict[str, bool]) -> str | None:
+    """A decided motion as a claim with its number; a cue below the decision as negligible."""
+    cue, _, floor, pos_text, neg_text = _FAMILY_TEXT[family]
+    value = float(getattr(cues, cue))
+    pos, neg = FAMILY_CUES[family][:2]
+    for prim, text in ((pos, pos_text), (neg, neg_text)):
+        if primitives.get(prim):
+            extra = ""
+            if family == "roll":
+                extra = f" (the image turns {'counterclockwise' if prim == 'Roll_Clockwise' else 'clockwise'} on screen)"
+            if family == "dolly" and cues.foe_x is not None and cues.foe_y is not None:
+                extra = f" (epipole at x {cues.foe_x:.2f}, y {cues.foe_y:.2f} of the frame)"
+            return f"The camera {text} by {_amount(family, value)}{extra}."
+    if abs(value) < floor:
+        return None
+    up, down = _CUE_WORDS[family]
+    return f"{_NEGLIGIBLE[family].capitalize()} ({_amount(family, value)} {up if value > 0 else down}, within noise)."
+
+
+def observation_text(cues: ClipCues, frames: int, span: float, moving_share: float,
+                     primitives: dict[str, bool] | None = None) -> str:
+    """The measured cues in words with numbers, worded to agree with the decided ``primitives``:
+    a motion is claimed only when it was decided; a cue below its decision is said to be noise."""
+    primitives = primitives or {}
     out = [
         f"Tracked points across {frames} sampled frames over {span:.1f} s.",
-        f"The background moves {_dir(cues.content_dx, cues.content_dy)} over the clip "
-        f"(median speed {cues.motion * 100:.2f}% of the frame width per second).",
+        f"Background displacement over the clip: {_dir(cues.content_dx, cues.content_dy)} "
+        f"(median speed {cues.motion * 100:.2f}% of the frame width per second, shake {cues.shake * 100:.2f}% "
+        "of the frame per frame pair).",
     ]
     if cues.parallax_share >= 0.5:
         out.append(
@@ -66,32 +119,16 @@ def observation_text(cues: ClipCues, frames: int, span: float, moving_share: flo
             f"Parallax is absent in {100 - cues.parallax_share * 100:.0f}% of frame pairs: all depths move alike "
             f"(residual {cues.parallax_ratio:.2f} of the motion against a single homography)."
         )
-    if abs(cues.zoom_pct) >= 0.5:
-        out.append(f"Uniform {'magnification' if cues.zoom_pct > 0 else 'shrinking'} of {abs(cues.zoom_pct):.1f}%.")
-    if abs(cues.dolly) >= 0.003:
-        foe = ""
-        if cues.foe_x is not None and cues.foe_y is not None:
-            foe = f" from a focus of expansion at ({cues.foe_x:.2f}, {cues.foe_y:.2f}) of the frame"
-        word = "Expansion" if cues.dolly > 0 else "Contraction"
-        out.append(f"{word} with parallax{foe}, {_pct(cues.dolly)} of the frame.")
-    if abs(cues.roll_deg) >= 0.3:
-        way = "counter-clockwise" if cues.roll_deg > 0 else "clockwise"
-        out.append(f"The image rotates {abs(cues.roll_deg):.1f} degrees {way} on screen.")
-    rot = []
-    if abs(cues.pan_deg) >= 0.3:
-        rot.append(f"pan {abs(cues.pan_deg):.1f} degrees {'right' if cues.pan_deg > 0 else 'left'}")
-    if abs(cues.tilt_deg) >= 0.3:
-        rot.append(f"tilt {abs(cues.tilt_deg):.1f} degrees {'up' if cues.tilt_deg > 0 else 'down'}")
-    if rot:
-        out.append("Camera rotation estimated: " + ", ".join(rot) + ".")
-    trans = []
-    for cue, pos, neg in (("truck", "right", "left"), ("pedestal", "up", "down"), ("dolly", "forward", "backward")):
-        value = getattr(cues, cue)
-        if abs(value) >= 0.003:
-            trans.append(f"{pos if value > 0 else neg} {_pct(value)}")
-    if trans:
-        out.append("Camera translation estimated (as image motion): " + ", ".join(trans) + ".")
-    out.append(f"Shake {cues.shake * 100:.2f}% of the frame per frame pair.")
+    if primitives.get("Static"):
+        out.append("The camera is still: the background displacement is within noise.")
+    elif not any(primitives.get(p) for p in PRIMITIVES if p != "Static"):
+        out.append("The camera is not still, yet no direction of motion stands out of the noise.")
+    else:
+        out.append("The camera is not still.")
+    for family in _FAMILY_TEXT:
+        sentence = _family_sentence(family, cues, primitives)
+        if sentence:
+            out.append(sentence)
     if moving_share >= 0.05:
         out.append(f"{moving_share * 100:.0f}% of tracked points move on their own and are left out.")
     return " ".join(out)

@@ -15,27 +15,49 @@ BACKEND = typer.Option("geometric", "--backend", help="geometric (CPU, default),
 MODEL = typer.Option(None, "--model", help="Model path or served name (VLM backends).")
 BASE_URL = typer.Option(None, "--base-url", help="Server URL (vllm/openai backends).")
 HINT = typer.Option(None, "--hint", help="'geometry': give a VLM the observer's measurements as a hint.")
-FPS = typer.Option(4.0, "--fps", help="Frames per second to sample.")
-MAX_FRAMES = typer.Option(64, "--max-frames", help="At most this many sampled frames (spread over the span).")
+FPS = typer.Option(None, "--fps", help="Frames per second to sample (default: 4 for the geometric observer, "
+                   "the backend's own default for VLMs, 1 fps as CamReasoner).")
+MAX_FRAMES = typer.Option(None, "--max-frames", help="At most this many sampled frames, spread over the span "
+                          "(default: 64 for the geometric observer, the backend's own for VLMs).")
+MAX_NEW_TOKENS = typer.Option(None, "--max-new-tokens", help="VLM backends: token budget of the response.")
+MAX_PIXELS = typer.Option(None, "--max-pixels", help="VLM backends: pixels per frame after resizing.")
+TEMPERATURE = typer.Option(None, "--temperature", help="VLM backends: sampling temperature (0: greedy).")
 START = typer.Option(None, "--start", help="Start of the span, seconds.")
 END = typer.Option(None, "--end", help="End of the span, seconds.")
 
 
-def _observer_options(fps: float, max_frames: int | None, start: float | None, end: float | None):
+def _check_sampling(fps: float | None, max_frames: int | None) -> None:
+    if fps is not None and fps <= 0:
+        raise CamReasonerError(f"--fps must be positive, got {fps}")
+    if max_frames is not None and max_frames < 2:
+        raise CamReasonerError(f"--max-frames must be at least 2, got {max_frames}")
+
+
+def _observer_options(fps: float | None, max_frames: int | None, start: float | None, end: float | None):
     from camreasoner.observer import ObserverOptions
 
-    if fps <= 0:
-        raise CamReasonerError(f"--fps must be positive, got {fps}")
-    return ObserverOptions(fps=fps, max_frames=max_frames, start=start, end=end)
+    _check_sampling(fps, max_frames)
+    base = ObserverOptions()
+    return ObserverOptions(fps=base.fps if fps is None else fps,
+                           max_frames=base.max_frames if max_frames is None else max_frames, start=start, end=end)
 
 
-def _backend(name: str, model: str | None, base_url: str | None, hint: str | None, fps: float,
-             max_frames: int | None):
+def _backend(name: str, model: str | None, base_url: str | None, hint: str | None, fps: float | None,
+             max_frames: int | None, **generation: Any):
+    """A backend; sampling and generation options left as None take the backend's own defaults."""
     from camreasoner.backends import get_backend
 
     if hint not in (None, "geometry"):
         raise CamReasonerError(f"--hint must be 'geometry', got {hint!r}")
-    return get_backend(name, model=model, base_url=base_url, hint=hint, fps=fps, max_frames=max_frames)
+    _check_sampling(fps, max_frames)
+    if generation.get("max_new_tokens") is not None and generation["max_new_tokens"] < 1:
+        raise CamReasonerError(f"--max-new-tokens must be at least 1, got {generation['max_new_tokens']}")
+    if generation.get("max_pixels") is not None and generation["max_pixels"] < 1:
+        raise CamReasonerError(f"--max-pixels must be positive, got {generation['max_pixels']}")
+    if generation.get("temperature") is not None and generation["temperature"] < 0:
+        raise CamReasonerError(f"--temperature must be >= 0, got {generation['temperature']}")
+    options = {k: v for k, v in generation.items() if v is not None}
+    return get_backend(name, model=model, base_url=base_url, hint=hint, fps=fps, max_frames=max_frames, **options)
 
 
 def _check_video(video: Path) -> None:
@@ -102,6 +124,9 @@ def analyze(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     fps: float = FPS,
     max_frames: int = MAX_FRAMES,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    max_pixels: int = MAX_PIXELS,
+    temperature: float = TEMPERATURE,
     start: float = START,
     end: float = END,
     backend: str = BACKEND,
@@ -116,7 +141,9 @@ def analyze(
 
         obj = analyze_video(video, _observer_options(fps, max_frames, start, end)).to_json()
     else:
-        obj = reading_via_backend(_backend(backend, model, base_url, hint, fps, max_frames), str(video))
+        be = _backend(backend, model, base_url, hint, fps, max_frames, max_new_tokens=max_new_tokens,
+                      max_pixels=max_pixels, temperature=temperature)
+        obj = reading_via_backend(be, str(video))
     if json_out:
         typer.echo(json.dumps(obj, ensure_ascii=False))
     else:
@@ -129,6 +156,9 @@ def ask(
     options: list[str] = typer.Option(None, "--options", help='Lettered options, e.g. --options "A. No" "B. Yes".'),
     fps: float = FPS,
     max_frames: int = MAX_FRAMES,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    max_pixels: int = MAX_PIXELS,
+    temperature: float = TEMPERATURE,
     start: float = START,
     end: float = END,
     backend: str = BACKEND,
@@ -156,7 +186,8 @@ def ask(
     else:
         from camreasoner.backends import BackendItem
 
-        be = _backend(backend, model, base_url, hint, fps, max_frames)
+        be = _backend(backend, model, base_url, hint, fps, max_frames, max_new_tokens=max_new_tokens,
+                      max_pixels=max_pixels, temperature=temperature)
         response = be.answer([BackendItem(video=str(video), question=question, options=tuple(opts))])[0]
         if response.error:
             raise CamReasonerError(response.error)

@@ -74,6 +74,22 @@ def _detrended_rms(series: np.ndarray, window: int = 5) -> float:
     return float(np.sqrt(np.mean(np.sum((series - smooth) ** 2, axis=1))))
 
 
+# One pair's translation counts at most this many times the median translating pair's: a single pair
+# (a hand entering the frame, a failed fit) does not make a camera move.
+MAX_PAIR_TRANSLATION_RATIO = 3.0
+
+
+def _capped(trans: np.ndarray) -> np.ndarray:
+    """Per-pair translations (N, 3) with each pair's size capped (see MAX_PAIR_TRANSLATION_RATIO)."""
+    size = np.linalg.norm(trans, axis=1)
+    moving = size > 0
+    if moving.sum() == 0:
+        return trans
+    cap = MAX_PAIR_TRANSLATION_RATIO * float(np.median(size[moving]))
+    scale = np.where(size > cap, cap / np.maximum(size, 1e-12), 1.0)
+    return trans * scale[:, None]
+
+
 def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: float) -> ClipCues:
     """Sum per-pair motion (from :func:`estimate_pair`) over a clip of frames of ``size`` (w, h)."""
     w, h = size
@@ -86,7 +102,7 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
     tilt = np.array([p.tilt for p in ok])
     roll = np.array([p.roll for p in ok])
     zoom = np.array([p.log_zoom for p in ok])
-    trans = np.array([p.translation for p in ok])
+    trans = _capped(np.array([p.translation for p in ok]))
     truck, pedestal, dolly = trans[:, 0], -trans[:, 1], trans[:, 2]
     cues.pan_deg = math.degrees(pan.sum())
     cues.tilt_deg = math.degrees(tilt.sum())

@@ -20,6 +20,14 @@ RANSAC_PX = 1.0
 # Parallax test: rigid residuals against the best homography above both bounds mean translation.
 PARALLAX_MIN_PX = 0.6
 PARALLAX_MIN_RATIO = 0.25
+# The share of points (percentile of residuals) that must show the parallax.
+PARALLAX_PERCENTILE = 90.0
+# A homography that already fits this share of the tracks (within RANSAC_PX) leaves no room for parallax.
+MAX_HOMOGRAPHY_INLIERS = 0.965
+# Under fast image motion a camera translation leaves many points off the homography; a few
+# (under 1 - this share) are an object moving on its own during a pan or tilt.
+FAST_FLOW_PX = 4.0
+MAX_HOMOGRAPHY_INLIERS_FAST = 0.8
 # Residuals far larger than the background's own motion are objects moving on their own (a still
 # background fits any translation), not parallax.
 PARALLAX_MAX_RATIO = 10.0
@@ -154,6 +162,39 @@ def translation_cues(pts: np.ndarray, flow: np.ndarray, size: tuple[int, int], d
     return tuple(float(v) for v in u * magnitude)
 
 
+def epipole_direction(p0: np.ndarray, p1: np.ndarray, u: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """The translation direction ``u`` with its forward share capped by the fundamental matrix's.
+
+    A fundamental matrix needs no fixed focal length, so a zoom during a sideways move does not
+    pass for forward motion (as it can for the essential matrix, whose fixed focal length makes
+    the zoom's expansion look like a dolly): its epipole, far outside the frame for a sideways move
+    and near the centre for a dolly, gives the forward share; ``u`` keeps the smaller of the two,
+    its sideways direction and the sign of its forward part.
+    """
+    if len(p0) < 15:
+        return u
+    F, _ = cv2.findFundamentalMat(p0, p1, cv2.FM_RANSAC, RANSAC_PX, 0.99)
+    if F is None or F.shape != (3, 3):
+        return u
+    _, _, vt = np.linalg.svd(F)
+    e = vt[-1]  # F e = 0: the epipole in the first image (homogeneous)
+    d = np.linalg.inv(K) @ e
+    lateral = float(np.hypot(d[0], d[1]))
+    if lateral < 1e-12:
+        return u
+    forward_share = abs(float(d[2])) / float(np.linalg.norm(d))  # |cos| of the angle to the optical axis
+    side = np.array([u[0], u[1]])
+    side_norm = float(np.linalg.norm(side))
+    if side_norm < 1e-9:
+        side = np.array([d[0], d[1]]) / lateral
+    else:
+        side = side / side_norm
+    forward_share = min(forward_share, abs(float(u[2])))  # never more forward than the essential matrix
+    fz = forward_share if u[2] >= 0 else -forward_share
+    across = math.sqrt(max(0.0, 1.0 - fz**2))
+    return np.array([side[0] * across, side[1] * across, fz])
+
+
 @dataclass
 class PairMotion:
     """The camera motion between two sampled frames, measured from tracks.
@@ -204,7 +245,7 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
         return out
     c = K[:2, 2]
     E, mask_e, q1, zoomed, best = None, np.zeros(len(p0), bool), p1, 1.0, np.inf
-    res_90 = float(np.percentile(res_h, 90))
+    res_90 = float(np.percentile(res_h, PARALLAX_PERCENTILE))
     if res_90 > PARALLAX_MIN_PX and res_90 > PARALLAX_MIN_RATIO * max(float(np.median(flow)), 0.5):
         # Rigid motion as is, or after taking the dominant plane's zoom out (a zoom breaks the fixed
         # focal length of the essential matrix): keep whichever fits better (sideways motion only).
@@ -228,10 +269,12 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     out.flow_px = float(np.median(flow[rigid])) if rigid.any() else float(np.median(flow))
     centre = np.array([[w / 2.0, h / 2.0]])
     out.shift = tuple(float(v) for v in (apply_homography(H, centre) - centre)[0])
-    out.parallax_px = float(np.percentile(res_h[mask_e], 90)) if mask_e.sum() >= MIN_TRACKS else 0.0
+    out.parallax_px = float(np.percentile(res_h[mask_e], PARALLAX_PERCENTILE)) if mask_e.sum() >= MIN_TRACKS else 0.0
     out.parallax_ratio = out.parallax_px / max(out.flow_px, 0.5)
     translating = (
         E is not None
+        and float(mask_h.mean()) < MAX_HOMOGRAPHY_INLIERS
+        and not (out.flow_px > FAST_FLOW_PX and float(mask_h.mean()) >= MAX_HOMOGRAPHY_INLIERS_FAST)
         and mask_e.sum() >= MIN_TRACKS
         and out.parallax_px > PARALLAX_MIN_PX
         and PARALLAX_MIN_RATIO < out.parallax_ratio < PARALLAX_MAX_RATIO
@@ -245,6 +288,7 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
         rot_only = apply_homography(K @ R @ np.linalg.inv(K), p0)
         pe, ve = p0[mask_e], (q1 - rot_only)[mask_e]
         u = oriented_direction(pe, ve, -(R.T @ t), K)
+        u = epipole_direction(p0[mask_e], p1[mask_e], u, K)
         zoom = split_zoom(pe, ve, u, K)
         out.log_zoom = float(math.log(max(zoomed * (1.0 + zoom), 1e-6)))
         out.translation = translation_cues(pe, ve - zoom * (pe - c), size, u, K)
