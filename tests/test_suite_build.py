@@ -128,10 +128,13 @@ def test_exports_load_in_their_consumers_and_round_trip(built):
             ]
             assert back == sft
         if rl:
-            back = [
-                row_from_easyr1(it, RL_COLUMNS) for it in load_json(out / "easyr1" / "rl" / f"{split}.json")
-            ]
+            items = load_json(out / "easyr1" / "rl" / f"{split}.json")
+            back = [row_from_easyr1(it, RL_COLUMNS) for it in items]
             assert back == rl
+            # EasyR1 reads `prompt`: the video slot, the question, every option and the instruction
+            for it in items:
+                assert it["prompt"].startswith("<video>") and it["problem"] in it["prompt"]
+                assert all(o in it["prompt"] for o in it["options"]) and "<observation>" in it["prompt"]
             # verl parquet: documented fields, read by datasets as verl's RLHFDataset does
             import datasets
 

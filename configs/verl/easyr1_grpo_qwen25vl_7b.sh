@@ -13,7 +13,7 @@ python3 -m verl.trainer.main \
   config=examples/config.yaml \
   data.train_files="$SUITE/easyr1/rl/train.json" \
   data.val_files="$SUITE/easyr1/rl/validation.json" \
-  data.prompt_key=problem \
+  data.prompt_key=prompt \
   data.answer_key=answer \
   data.video_key=videos \
   data.rollout_batch_size=128 \

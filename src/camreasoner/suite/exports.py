@@ -82,7 +82,7 @@ def read_hf(path: Path) -> list[dict[str, Any]]:
 
 
 def easyr1_item(row: dict[str, Any], index: int) -> dict[str, Any]:
-    """A CamReasoner / Video-R1 item with EasyR1's ``answer`` and ``videos`` keys."""
+    """A CamReasoner / Video-R1 item with EasyR1's ``answer``, ``prompt`` and ``videos`` keys."""
     process = ""
     if row.get("response"):
         parsed = parse_strict(row["response"])
@@ -102,6 +102,7 @@ def easyr1_item(row: dict[str, Any], index: int) -> dict[str, Any]:
         "output": [],
         "id": row["id"],
         "answer": row["answer"],
+        "prompt": _user_text(row),  # full user text (video slot, question, options, O-T-A instruction)
         "videos": [row["video"]],
         "clip": row["clip"],
         "kind": row["kind"],
