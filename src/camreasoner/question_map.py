@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from camreasoner.errors import CamReasonerError
 from camreasoner.taxonomy import BINARY_OPTIONS, FAMILIES, PRIMITIVES, QUESTION_TO_PRIMITIVE, split_option
+from camreasoner.vqa import OTHERS, probabilities_from_conditions
 
 # (pattern, primitive); patterns run on lower-cased text. Order matters only for readability.
 _PATTERNS: tuple[tuple[str, str], ...] = (
@@ -60,7 +61,6 @@ def primitives_in_text(text: str) -> set[str]:
 
 
 # "At least one other motion (than the option's target) holds": a condition key beside primitives.
-OTHERS = "+others"
 
 # A family named by its axis rather than a verb ("move sideways", "forward or backward").
 _AXIS_WORDS: tuple[tuple[str, str], ...] = (
@@ -218,22 +218,7 @@ def conditions_hold(cond: dict[str, bool], primitives: dict[str, bool], target: 
 
 def option_probabilities(mapping: QuestionMapping, scores: dict[str, float]) -> dict[str, float]:
     """P(each option is right) from independent per-primitive P(Yes) ``scores``, normalised."""
-    like = {}
-    for letter, cond in mapping.conditions.items():
-        value = 1.0
-        for key, want in cond.items():
-            if key == OTHERS:
-                p_none = 1.0
-                for p in PRIMITIVES:
-                    if p not in ("Static", mapping.target):
-                        p_none *= 1.0 - scores.get(p, 0.0)
-                p = 1.0 - p_none
-            else:
-                p = scores.get(key, 0.0)
-            value *= p if want else 1.0 - p
-        like[letter] = max(value, 1e-12)
-    total = sum(like.values())
-    return {k: v / total for k, v in like.items()}
+    return probabilities_from_conditions(mapping.conditions, mapping.target, scores)
 
 
 def _asked(question: str) -> frozenset[str]:

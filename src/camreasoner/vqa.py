@@ -415,9 +415,20 @@ def answer_from_primitives(q: Question, prims: dict[str, bool | None]) -> str | 
 
 def option_probabilities(q: Question, scores: dict[str, float]) -> dict[str, float]:
     """P(each option is right) from independent per-primitive P(Yes) ``scores``, normalised."""
-    target = q.extra.get("target")
+    conditions = dict(zip(q.letters, option_conditions(q), strict=True))
+    return probabilities_from_conditions(conditions, q.extra.get("target"), scores)
+
+
+def probabilities_from_conditions(
+    conditions: dict[str, dict[str, bool]], target: str | None, scores: dict[str, float]
+) -> dict[str, float]:
+    """P(each letter's conditions hold), treating primitives as independent, normalised to sum 1.
+
+    ``conditions`` maps a letter to {primitive or OTHERS: wanted truth}; OTHERS stands for "any
+    primitive other than Static and ``target``".
+    """
     like: dict[str, float] = {}
-    for letter, cond in zip(q.letters, option_conditions(q), strict=True):
+    for letter, cond in conditions.items():
         value = 1.0
         for key, want in cond.items():
             if key == OTHERS:
