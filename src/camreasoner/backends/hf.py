@@ -16,6 +16,7 @@ from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
 from camreasoner.errors import CamReasonerError
+from camreasoner.model.hints import check_hint_mode
 from camreasoner.model.prompt import build_messages, render_prompt
 from camreasoner.model.scoring import answer_prefix, letter_continuations, normalise
 from camreasoner.model.video_inputs import SampledVideo, VideoSampling, sample_video
@@ -23,7 +24,6 @@ from camreasoner.ota import extract_letter
 from camreasoner.taxonomy import split_option
 
 DEFAULT_MAX_NEW_TOKENS = 1024
-HINT_MODES = ("geometry",)
 
 
 @dataclass
@@ -204,8 +204,7 @@ class HFBackend:
         dtype: str | None = None,
         **_ignored: Any,
     ) -> None:
-        if hint is not None and hint not in HINT_MODES:
-            raise CamReasonerError(f"unknown hint mode {hint!r}; use one of {', '.join(HINT_MODES)}")
+        check_hint_mode(hint)
         self.hint = hint
         self.sampling = sampling_from(fps, max_frames, max_pixels)
         self.temperature = float(temperature or 0.0)

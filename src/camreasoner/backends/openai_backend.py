@@ -26,8 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
-from camreasoner.backends.hf import HINT_MODES, sampling_from
+from camreasoner.backends.hf import sampling_from
 from camreasoner.errors import CamReasonerError
+from camreasoner.model.hints import check_hint_mode
 from camreasoner.model.prompt import ANSWER_OPEN, question_text
 from camreasoner.model.scoring import answer_prefix
 from camreasoner.model.video_inputs import SampledVideo, sample_video
@@ -141,8 +142,7 @@ class OpenAIBackend:
             raise CamReasonerError("the openai backend needs --base-url (e.g. http://localhost:8000/v1)")
         if not model:
             raise CamReasonerError("the openai backend needs --model NAME (the served model's name)")
-        if hint is not None and hint not in HINT_MODES:
-            raise CamReasonerError(f"unknown hint mode {hint!r}; use one of {', '.join(HINT_MODES)}")
+        check_hint_mode(hint)
         if (video_as or "video") not in ("video", "images"):
             raise CamReasonerError(f"video_as must be 'video' or 'images', got {video_as!r}")
         self.model = model

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
-from camreasoner.backends.hf import DEFAULT_MAX_NEW_TOKENS, HINT_MODES, sampling_from
+from camreasoner.backends.hf import DEFAULT_MAX_NEW_TOKENS, sampling_from
 from camreasoner.errors import CamReasonerError
+from camreasoner.model.hints import check_hint_mode
 from camreasoner.model.prompt import build_messages, render_prompt
 from camreasoner.model.scoring import answer_prefix, letter_continuations, normalise
 from camreasoner.model.video_inputs import sample_video
@@ -55,8 +56,7 @@ class VLLMBackend:
     ) -> None:
         from camreasoner.model.loading import check_model_dir, load_processor, require_gpu
 
-        if hint is not None and hint not in HINT_MODES:
-            raise CamReasonerError(f"unknown hint mode {hint!r}; use one of {', '.join(HINT_MODES)}")
+        check_hint_mode(hint)
         path, _ = check_model_dir(model)
         gpus = require_gpu("vllm")
         try:

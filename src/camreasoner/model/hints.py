@@ -11,7 +11,17 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from camreasoner.errors import CamReasonerError
 from camreasoner.taxonomy import PRIMITIVES
+
+HINT_MODES = ("geometry",)
+
+
+def check_hint_mode(hint: str | None) -> str | None:
+    """``hint`` itself if it is None or a known mode; a clear error otherwise."""
+    if hint is not None and hint not in HINT_MODES:
+        raise CamReasonerError(f"unknown hint mode {hint!r}; use one of {', '.join(HINT_MODES)}")
+    return hint
 
 HEADER = "Measured motion cues (from a geometric tracker; they may be wrong):"
 MAX_MEASUREMENTS = 8
