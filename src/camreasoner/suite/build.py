@@ -149,7 +149,11 @@ def _run_clips(opts: BuildOptions, labels: list[ClipLabel], tick: Callable[[], N
             import ray
         except ImportError:
             raise CamReasonerError("--ray-address needs Ray: pip install 'ray[default]'") from None
-        ray.init(address=opts.ray_address, ignore_reinit_error=True)
+        try:
+            ray.init(address=opts.ray_address, ignore_reinit_error=True)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CamReasonerError(f"--ray-address {opts.ray_address}: cannot reach a Ray cluster ({first})") from None
         remote = ray.remote(_clip_task)
         pending = {remote.remote(job): i for i, job in enumerate(jobs)}
         while pending:
@@ -184,13 +188,22 @@ class PoolItem:
     split: str
 
 
+def _stable_key(opts: BuildOptions, path: str) -> str:
+    """A variant's name that does not depend on where OUT is: augmented clips as ``OUT/…``."""
+    full = (Path(opts.video_root) / path).resolve()
+    try:
+        return "OUT/" + full.relative_to(Path(opts.out).resolve()).as_posix()
+    except ValueError:
+        return path
+
+
 def _question_pool(opts: BuildOptions, variants: list[ClipLabel], groups: dict[str, str]) -> list[PoolItem]:
     vqa: list[Question] = []
     owner: dict[int, ClipLabel] = {}
     for var in variants:
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for r in range(opts.vqa_rounds):
-            rng = random.Random(f"{opts.seed}:vqa:{var.path}:{r}")
+            rng = random.Random(f"{opts.seed}:vqa:{_stable_key(opts, var.path)}:{r}")
             for q in vqa_questions(var, rng, r, data_source=FORMAT):
                 key = (q.question, tuple(sorted(split_option(o)[1] for o in q.options)))
                 if key not in seen:
@@ -207,13 +220,17 @@ def _question_pool(opts: BuildOptions, variants: list[ClipLabel], groups: dict[s
         var = by_path[q.path]
         clip = groups[var.path]
         items.append(
-            PoolItem(f"{var.path}::{q.problem_id}", q, var, clip, split_of(clip, opts.seed, opts.split))
+            PoolItem(
+                f"{_stable_key(opts, var.path)}::{q.problem_id}", q, var, clip, split_of(clip, opts.seed, opts.split)
+            )
         )
     for q in vqa:
         var = owner[id(q)]
         clip = groups[var.path]
         items.append(
-            PoolItem(f"{var.path}::{q.problem_id}", q, var, clip, split_of(clip, opts.seed, opts.split))
+            PoolItem(
+                f"{_stable_key(opts, var.path)}::{q.problem_id}", q, var, clip, split_of(clip, opts.seed, opts.split)
+            )
         )
     items.sort(key=lambda it: it.id)
     random.Random(f"{opts.seed}:pool").shuffle(items)
