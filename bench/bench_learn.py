@@ -107,6 +107,8 @@ def recipe(stage: str, suite: Path, out: Path, model: dict[str, Any], a: argpars
     base["video"].update(fps=8.0, max_frames=a.frames, max_pixels=a.pixels, min_pixels=min(a.pixels, 3136))
     base["train"].update(output_dir=str(out), max_minutes=minutes, max_steps=steps, report_to="tensorboard",
                          save_steps=100000, lr_scheduler_type="constant", warmup_steps=10)
+    if stage == "sft" and a.sft_lr:
+        base["train"]["learning_rate"] = a.sft_lr
     if stage == "grpo":
         base["grpo"].update(max_completion_length=a.max_new_tokens, num_generations=a.group)
         base["train"].update(per_device_train_batch_size=a.group * a.grpo_prompts)
@@ -162,6 +164,12 @@ def main() -> None:
     p.add_argument("--kinds", nargs="+", default=["binary"], help="suite item kinds to train on")
     p.add_argument("--group", type=int, default=8, help="GRPO group size")
     p.add_argument("--grpo-prompts", type=int, default=1, help="prompts per GRPO step")
+    p.add_argument("--text-hidden", type=int, default=64, help="tiny model: language model width")
+    p.add_argument("--text-layers", type=int, default=2, help="tiny model: language model layers")
+    p.add_argument("--vision-hidden", type=int, default=32, help="tiny model: vision tower width")
+    p.add_argument("--vision-depth", type=int, default=2, help="tiny model: vision tower blocks")
+    p.add_argument("--sft-lr", type=float, help="SFT learning rate (default: the recipe's)")
+    p.add_argument("--no-grpo", action="store_true", help="stop after SFT")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--png", type=Path, default=ROOT / "docs" / "images" / "reward_curve.png")
     a = p.parse_args()
@@ -180,7 +188,8 @@ def main() -> None:
     results: dict[str, Any] = {"settings": {k: str(v) for k, v in vars(a).items()},
                                "data_seconds": round(time.perf_counter() - t0, 1),
                                "suite_counts": json.loads((suite / "suite.json").read_text())["counts"]}
-    base = build_tiny_model(a.out / "base_model")
+    base = build_tiny_model(a.out / "base_model", text_hidden=a.text_hidden, text_layers=a.text_layers,
+                            vision_hidden=a.vision_hidden, vision_depth=a.vision_depth)
     results["before"] = evaluate(base, items, a)
     print("before:", results["before"], flush=True)
 
@@ -193,6 +202,10 @@ def main() -> None:
     sft_dir = save_final(trainer, processor, prep.output_dir)
     results["after_sft"] = evaluate(sft_dir, items, a)
     print("after SFT:", results["sft"], results["after_sft"], flush=True)
+    if a.no_grpo:
+        (a.out / "logs.json").write_text(json.dumps({"sft": sft_log}))
+        (a.out / "results.json").write_text(json.dumps(results, indent=1))
+        return
 
     trainer, processor, prep = grpo_trainer(recipe("grpo", suite, a.out / "grpo", {"name_or_path": str(sft_dir)},
                                                    a, a.grpo_minutes, a.grpo_steps))

@@ -131,8 +131,19 @@ def _train_tokenizer(seed: int, vocab_size: int):
     return tok
 
 
-def build_tiny_model(out_dir: str | Path, seed: int = 0) -> Path:
+def build_tiny_model(
+    out_dir: str | Path,
+    seed: int = 0,
+    *,
+    text_hidden: int = 64,
+    text_layers: int = 2,
+    vision_hidden: int = 32,
+    vision_depth: int = 2,
+) -> Path:
     """Build and save a tiny random Qwen2.5-VL checkpoint into ``out_dir``; return the directory.
+
+    The sizes default to the smallest model (text 64 wide x 2 layers, vision 32 wide x 2 blocks);
+    ``text_hidden`` must be a multiple of 64 and ``vision_hidden`` of 16 (4 text / 2 vision heads).
 
     The directory holds ``config.json``, ``model.safetensors``, ``generation_config.json``, the
     tokenizer files, ``processor_config.json`` / preprocessor configs and ``chat_template.jinja``.
@@ -153,33 +164,36 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0) -> Path:
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     vocab_size = ((len(tokenizer) + 63) // 64) * 64
 
-    hidden, heads = 64, 4
+    if text_hidden % 64 or vision_hidden % 16 or min(text_layers, vision_depth) < 1:
+        raise ValueError("text_hidden must be a multiple of 64, vision_hidden of 16, depths >= 1")
+    hidden, heads = text_hidden, 4
+    k = text_hidden // 64  # M-RoPE sections sum to head_dim / 2
     config = Qwen2_5_VLConfig(
         text_config={
             "vocab_size": vocab_size,
             "hidden_size": hidden,
-            "intermediate_size": 128,
-            "num_hidden_layers": 2,
+            "intermediate_size": 2 * hidden,
+            "num_hidden_layers": text_layers,
             "num_attention_heads": heads,
             "num_key_value_heads": 2,
             "max_position_embeddings": 32768,
-            "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [2, 3, 3]},
+            "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [2 * k, 3 * k, 3 * k]},
             "bos_token_id": ids["<|endoftext|>"],
             "eos_token_id": ids["<|im_end|>"],
             "pad_token_id": ids["<|endoftext|>"],
             "tie_word_embeddings": False,
         },
         vision_config={
-            "depth": 2,
-            "hidden_size": 32,
-            "intermediate_size": 64,
+            "depth": vision_depth,
+            "hidden_size": vision_hidden,
+            "intermediate_size": 2 * vision_hidden,
             "num_heads": 2,
             "out_hidden_size": hidden,
             "patch_size": 14,
             "spatial_merge_size": 2,
             "temporal_patch_size": 2,
             "window_size": 112,
-            "fullatt_block_indexes": [1],
+            "fullatt_block_indexes": [vision_depth - 1],
             "tokens_per_second": 2,
         },
         image_token_id=ids["<|image_pad|>"],

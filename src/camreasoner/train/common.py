@@ -67,7 +67,19 @@ def prepare(recipe: Recipe) -> Prepared:
         if not (Path(model_dir) / "config.json").is_file():
             from camreasoner.model.tiny import build_tiny_model
 
-            build_tiny_model(model_dir, seed=m.tiny_seed)
+            if m.tiny_text_hidden % 64 or m.tiny_vision_hidden % 16 or min(m.tiny_text_layers, m.tiny_vision_depth) < 1:
+                raise CamReasonerError(
+                    f"{src}: model.tiny_text_hidden must be a multiple of 64, tiny_vision_hidden of 16, "
+                    "and the tiny depths at least 1"
+                )
+            build_tiny_model(
+                model_dir,
+                seed=m.tiny_seed,
+                text_hidden=m.tiny_text_hidden,
+                text_layers=m.tiny_text_layers,
+                vision_hidden=m.tiny_vision_hidden,
+                vision_depth=m.tiny_vision_depth,
+            )
     else:
         raise CamReasonerError(f"{src}: set model.name_or_path (or model.build_tiny: true)")
     resume: str | bool = False

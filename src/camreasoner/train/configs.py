@@ -31,6 +31,14 @@ class ModelConfig:
     ``<output_dir>/base_model`` and train that (CPU smoke runs and tests)."""
     tiny_seed: int = 0
     """Seed of the tiny model's random weights."""
+    tiny_text_hidden: int = 64
+    """Tiny model only: language model width (a multiple of 64)."""
+    tiny_text_layers: int = 2
+    """Tiny model only: language model layers."""
+    tiny_vision_hidden: int = 32
+    """Tiny model only: vision tower width (a multiple of 16)."""
+    tiny_vision_depth: int = 2
+    """Tiny model only: vision tower blocks."""
     dtype: str = "float32"
     """Weights dtype: float32, bfloat16, float16 or auto."""
     attn_implementation: str | None = None
