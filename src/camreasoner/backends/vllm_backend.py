@@ -4,7 +4,7 @@ Written from vLLM's documented offline API (``LLM``, ``SamplingParams``, prompts
 ``multi_modal_data={"video": frames}`` and per-prompt ``mm_processor_kwargs``, ``TokensPrompt``,
 ``prompt_logprobs``). vLLM is an optional extra: it is imported when this backend is built, and
 its absence, or a machine without a GPU, is one clear line. NOT TESTED in this repository's CI
-(no GPU, vLLM not installable there); see docs/model.md.
+(no GPU, vLLM not installable there); see the README, "GPU checks".
 
 The prompt, the video sampling and the P(option) definition are the hf backend's: after generation,
 the prompt + the response up to ``<answer>`` (as token ids, canonically tokenised as the hf backend

@@ -57,7 +57,7 @@ def choice_item(rec: dict[str, Any]) -> ChoiceItem:
 
 
 def compute_metrics(records: Sequence[dict[str, Any]], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """metrics.json from prediction records (the keys are listed in docs/eval.md)."""
+    """metrics.json from prediction records (the keys are listed in the README, "Evaluation")."""
     labelled = [r for r in records if r.get("answer")]
     answered = [r for r in records if not r.get("error")]
     binary = [binary_item(r) for r in labelled if r["kind"] == "binary"]

@@ -1,6 +1,6 @@
 """Training data: the suite's parquet exports, video frames, and chat messages with the video.
 
-SFT rows (contract in docs/TEAM_CONTRACTS.md): id, clip, video, problem, options, answer, response,
+SFT rows (contract in docs/contracts.md): id, clip, video, problem, options, answer, response,
 source, kind. RL rows: id, clip, video, problem, options, answer, kind, difficulty, measured.
 ``video`` is relative to the suite's video root.
 """
