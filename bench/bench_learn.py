@@ -9,7 +9,9 @@ Pipeline (every stage through camreasoner's own commands and modules):
   4. Evaluate the random tiny model, SFT it (time budget), evaluate, GRPO it (time budget), evaluate.
   5. Write results.json, the reward curve (PNG) and print a table.
 
-Usage (the machine is shared: run it with nice):
+The defaults are the smallest configuration that learns within 15 minutes per stage on 2 cores
+(pan direction, 1000 clips, binary items, a 1500-step bare-prompt warm-up; README "Does it learn?").
+Usage (run it with nice):
   nice .venv/bin/python bench/bench_learn.py --out runs/bench_learn
 """
 
@@ -103,7 +105,9 @@ def recipe(stage: str, suite: Path, out: Path, model: dict[str, Any], a: argpars
     base = recipe_to_dict(load_recipe(ROOT / "configs" / f"tiny_cpu_{stage}.yaml"))
     base.pop("source")
     base["model"].update(model)
-    base["data"].update(suite_dir=str(suite), kinds=a.kinds)
+    base["data"].update(suite_dir=str(suite), kinds=None if a.kinds == ["all"] else a.kinds)
+    if stage == "sft":
+        base["data"]["bare_prompt_steps"] = a.bare_steps
     base["video"].update(fps=8.0, max_frames=a.frames, max_pixels=a.pixels, min_pixels=min(a.pixels, 3136))
     base["train"].update(output_dir=str(out), max_minutes=minutes, max_steps=steps, report_to="tensorboard",
                          save_steps=100000, lr_scheduler_type="constant", warmup_steps=10)
@@ -115,7 +119,7 @@ def recipe(stage: str, suite: Path, out: Path, model: dict[str, Any], a: argpars
     return recipe_from_dict(base, f"bench:{stage}")
 
 
-def plot(sft_log: list[dict], grpo_log: list[dict], path: Path) -> None:
+def plot(sft_log: list[dict], grpo_log: list[dict], path: Path, bare_steps: int = 0) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -125,21 +129,27 @@ def plot(sft_log: list[dict], grpo_log: list[dict], path: Path) -> None:
     s = [(h["step"], h["loss"]) for h in sft_log if "loss" in h]
     if s:
         ax1.plot(*zip(*s, strict=True), color="tab:blue")
-    ax1.set(title="SFT: loss on O-T-A responses", xlabel="step", ylabel="cross-entropy")
+    if bare_steps:
+        ax1.axvline(bare_steps, color="grey", linestyle="--", label="end of the bare-prompt warm-up")
+        ax1.legend(loc="upper right")
+    ax1.set(title="SFT: loss on O-T-A responses", xlabel="step", ylabel="cross-entropy (log)", yscale="log")
     g = [h for h in grpo_log if "raw/reward" in h]
     if g:
         steps = [h["step"] for h in g]
 
-        def smooth(v: list[float], k: int = 10) -> list[float]:
+        k = max(10, len(g) // 40)
+
+        def smooth(v: list[float]) -> list[float]:
             return [sum(v[max(0, i - k + 1): i + 1]) / len(v[max(0, i - k + 1): i + 1]) for i in range(len(v))]
 
         for key, label, color in (("raw/reward", "reward (0.9 acc + 0.1 format)", "tab:green"),
                                   ("raw/accuracy_reward", "accuracy", "tab:orange"),
                                   ("raw/format_reward", "format", "tab:purple")):
             vals = [h.get(key, float("nan")) for h in g]
-            ax2.plot(steps, vals, color=color, alpha=0.25)
+            ax2.plot(steps, vals, color=color, alpha=0.12)
             ax2.plot(steps, smooth(vals), color=color, label=label)
-    ax2.set(title="GRPO: mean reward of sampled completions (10-step mean)", xlabel="step", ylim=(-0.02, 1.02))
+    ax2.set(title=f"GRPO: mean reward of sampled completions ({k}-step mean)" if g else "GRPO",
+            xlabel="step", ylim=(-0.02, 1.02))
     ax2.legend(loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,9 +159,9 @@ def plot(sft_log: list[dict], grpo_log: list[dict], path: Path) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench_learn")
-    p.add_argument("--primitives", nargs="+", default=["Pan_Left", "Pan_Right", "Tilt_Up", "Tilt_Down"])
-    p.add_argument("--clips", type=int, default=300)
-    p.add_argument("--eval-clips", type=int, default=24)
+    p.add_argument("--primitives", nargs="+", default=["Pan_Left", "Pan_Right"])
+    p.add_argument("--clips", type=int, default=1000)
+    p.add_argument("--eval-clips", type=int, default=60)
     p.add_argument("--size", default="112x112")
     p.add_argument("--no-effects", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--frames", type=int, default=4)
@@ -161,7 +171,9 @@ def main() -> None:
     p.add_argument("--grpo-minutes", type=float, default=15.0)
     p.add_argument("--sft-steps", type=int, default=100000)
     p.add_argument("--grpo-steps", type=int, default=100000)
-    p.add_argument("--kinds", nargs="+", default=["binary"], help="suite item kinds to train on")
+    p.add_argument("--kinds", nargs="+", default=["binary"], help="suite item kinds to train on ('all': every kind)")
+    p.add_argument("--bare-steps", type=int, default=1500,
+                   help="SFT warm-up: steps whose prompt leaves the O-T-A instruction out (data.bare_prompt_steps)")
     p.add_argument("--group", type=int, default=8, help="GRPO group size")
     p.add_argument("--grpo-prompts", type=int, default=1, help="prompts per GRPO step")
     p.add_argument("--text-hidden", type=int, default=64, help="tiny model: language model width")
@@ -218,7 +230,7 @@ def main() -> None:
     print("after GRPO:", results["grpo"], results["after_grpo"], flush=True)
 
     (a.out / "logs.json").write_text(json.dumps({"sft": sft_log, "grpo": grpo_log}))
-    plot(sft_log, grpo_log, a.png)
+    plot(sft_log, grpo_log, a.png, a.bare_steps)
     results["total_minutes"] = round((time.perf_counter() - t0) / 60, 1)
     (a.out / "results.json").write_text(json.dumps(results, indent=1))
     print("\nheld-out binary questions:", len(items), "on", a.eval_clips, "clips;", ", ".join(a.primitives))

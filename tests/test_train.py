@@ -68,6 +68,8 @@ def test_every_shipped_recipe_validates():
         ({"grpo": {"num_generations": 1}}, "at least 2"),
         ({"grpo": {"rewards": {"acuracy": 1.0}}}, "unknown reward 'acuracy'"),
         ({"stage": "grpo", "trl": {"not_a_field": 1}}, "unknown key 'trl.not_a_field'"),
+        ({"data": {"bare_prompt_steps": -1}}, "'data.bare_prompt_steps' must be >= 0"),
+        ({"data": {"bare_prompt_steps": 5}, "train": {"dataloader_num_workers": 2}}, "dataloader_num_workers: 0"),
     ],
 )
 def test_bad_recipes_are_one_line_errors(raw, message):
@@ -120,6 +122,36 @@ def test_sft_labels_cover_only_the_response(suite, tiny_model_dir, tmp_path):
         text = processor.tokenizer.decode(kept)
         assert text.strip() == row["response"] + "<|im_end|>\n".strip()
         assert (ids == processor.tokenizer.convert_tokens_to_ids("<|video_pad|>")).sum() > 0
+
+
+def test_sft_bare_prompt_warm_up_switches_to_the_full_prompt(suite, tiny_model_dir, tmp_path):
+    from camreasoner.model.prompt import INSTRUCTION
+    from camreasoner.train.sft import build_trainer
+
+    recipe = _recipe("sft", suite, tmp_path / "sft", tiny_model_dir,
+                     data={"bare_prompt_steps": 2}, train={"max_steps": 5, "per_device_train_batch_size": 2})
+    trainer, processor, _ = build_trainer(recipe)
+    collator = trainer.data_collator
+    has_instruction: list[bool] = []  # one entry per batch the trainer collated, in order
+
+    def collate(rows):
+        batch = collator(rows)
+        has_instruction.append(INSTRUCTION[:40] in processor.tokenizer.decode(batch["input_ids"][0]))
+        return batch
+
+    trainer.data_collator = collate
+    trainer.train()
+    assert trainer.state.global_step == 5
+    # the first two steps' batches leave the instruction out (the loader may prefetch one more);
+    # the rest carry the full prompt the backends use
+    assert has_instruction[:2] == [False, False] and has_instruction.count(False) <= 3
+    assert has_instruction[-1] is True
+    collator.bare = False
+    full = collator([trainer.train_dataset[0]])["labels"][0].tolist()
+    collator.bare = True
+    bare = collator([trainer.train_dataset[0]])["labels"][0].tolist()
+    assert [t for t in full if t != -100] == [t for t in bare if t != -100]  # same response targets
+    assert len(bare) < len(full)
 
 
 def test_sft_loss_falls_on_a_batch_it_overfits(suite, tiny_model_dir, tmp_path):

@@ -24,19 +24,26 @@ ANSWER_OPEN = "<answer>"
 ANSWER_CLOSE = "</answer>"
 
 
-def question_text(question: str, options: Sequence[str], hint: str | None = None) -> str:
-    """The user text: an optional cue block, the question, the lettered options, the instruction."""
+def question_text(
+    question: str, options: Sequence[str], hint: str | None = None, instruction: bool = True
+) -> str:
+    """The user text: an optional cue block, the question, the lettered options, the instruction.
+
+    ``instruction=False`` leaves the O-T-A instruction out (the SFT warm-up of a model trained from
+    scratch, ``data.bare_prompt_steps``); every backend asks with it.
+    """
     parts = []
     if hint:
         parts.append(hint.strip())
     parts.append(f"Question: {question.strip()}")
     parts.append("Options:\n" + "\n".join(o.strip() for o in options))
-    parts.append(INSTRUCTION)
+    if instruction:
+        parts.append(INSTRUCTION)
     return "\n".join(parts)
 
 
 def build_messages(
-    video: Any, question: str, options: Sequence[str], hint: str | None = None
+    video: Any, question: str, options: Sequence[str], hint: str | None = None, instruction: bool = True
 ) -> list[dict[str, Any]]:
     """Chat messages for one item: a user turn holding the video, then the question text.
 
@@ -48,7 +55,7 @@ def build_messages(
             "role": "user",
             "content": [
                 {"type": "video", "video": video},
-                {"type": "text", "text": question_text(question, options, hint)},
+                {"type": "text", "text": question_text(question, options, hint, instruction)},
             ],
         }
     ]

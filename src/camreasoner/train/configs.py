@@ -80,6 +80,9 @@ class DataConfig:
     """Keep only rows whose ``kind`` is listed (e.g. ``[binary]``); None keeps all."""
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
+    bare_prompt_steps: int = 0
+    """SFT only: for this many first steps the user turn holds question and options without the
+    O-T-A instruction (a warm-up for models trained from scratch, such as the tiny one); 0 = off."""
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,13 @@ def _check_values(r: Recipe) -> None:
     if v.fps <= 0 or v.max_frames < 2 or v.max_pixels < v.min_pixels or v.min_pixels < 28 * 28:
         raise CamReasonerError(
             f"{src}: 'video' needs fps > 0, max_frames >= 2 and 784 <= min_pixels <= max_pixels"
+        )
+    if r.data.bare_prompt_steps < 0:
+        raise CamReasonerError(f"{src}: key 'data.bare_prompt_steps' must be >= 0")
+    if r.data.bare_prompt_steps and r.train.dataloader_num_workers:
+        raise CamReasonerError(
+            f"{src}: 'data.bare_prompt_steps' needs train.dataloader_num_workers: 0 (the switch is made "
+            "in the main process)"
         )
     g = r.grpo
     if g.num_generations < 2:

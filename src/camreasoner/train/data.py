@@ -126,15 +126,15 @@ def sampled_video(path: str, video: VideoConfig) -> Any:
     return sample_video(path, sampling(video))
 
 
-def prompt_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
+def prompt_messages(row: dict[str, Any], instruction: bool = True) -> list[dict[str, Any]]:
     """The user turn for one row: the video entry, then question, options and the O-T-A instruction."""
-    return build_messages(row["video"], row["problem"], list(row["options"]))
+    return build_messages(row["video"], row["problem"], list(row["options"]), instruction=instruction)
 
 
-def sft_messages(row: dict[str, Any]) -> list[dict[str, Any]]:
+def sft_messages(row: dict[str, Any], instruction: bool = True) -> list[dict[str, Any]]:
     """The user turn plus the assistant's O-T-A response (the only tokens the SFT loss sees)."""
     return [
-        *prompt_messages(row),
+        *prompt_messages(row, instruction),
         {"role": "assistant", "content": [{"type": "text", "text": str(row["response"]).strip()}]},
     ]
 
@@ -168,7 +168,11 @@ class VideoInputs:
 
 class VideoSFTCollator:
     """Batches SFT rows: chat text + video through the Qwen2.5-VL processor; labels cover only the
-    assistant's response (and its end-of-turn token), everything else is -100."""
+    assistant's response (and its end-of-turn token), everything else is -100.
+
+    While ``bare`` is true the user turn leaves the O-T-A instruction out (set by
+    :func:`bare_prompt_callback` for the first ``data.bare_prompt_steps`` steps).
+    """
 
     def __init__(self, processor: Any, video: VideoConfig, max_length: int | None = None) -> None:
         self.inputs = VideoInputs(processor, video)
@@ -177,6 +181,7 @@ class VideoSFTCollator:
         tok = processor.tokenizer
         self.response_start = tok.encode("<|im_start|>assistant\n", add_special_tokens=False)
         self.pad_id = tok.pad_token_id
+        self.bare = False
 
     def _mask(self, ids: list[int]) -> list[int]:
         n = len(self.response_start)
@@ -191,7 +196,7 @@ class VideoSFTCollator:
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         texts = [
-            self.processor.apply_chat_template(sft_messages(r), tokenize=False) for r in rows
+            self.processor.apply_chat_template(sft_messages(r, not self.bare), tokenize=False) for r in rows
         ]
         batch = self.inputs.encode(texts, [r["video"] for r in rows], padding=True)
         ids = batch["input_ids"]
@@ -208,3 +213,23 @@ class VideoSFTCollator:
             labels.append([t if m else -100 for t, m in zip(lab, mask, strict=True)])
         batch["labels"] = torch.tensor(labels)
         return dict(batch)
+
+
+def bare_prompt_callback(collator: VideoSFTCollator, steps: int) -> Any:
+    """A TrainerCallback that makes ``collator`` leave the instruction out before step ``steps``.
+
+    Why: a language model trained from scratch (the tiny model) spends its first thousands of steps
+    on the ~100-token instruction and does not find the few video tokens; with question and options
+    only, the video is a larger share of the prompt and the motion is learned first (bench_learn).
+    The switch follows ``state.global_step``, so a resumed run continues with the right prompt.
+    """
+    from transformers import TrainerCallback
+
+    class BarePrompt(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            collator.bare = state.global_step < steps
+
+        def on_step_end(self, args, state, control, **kwargs):
+            collator.bare = state.global_step < steps
+
+    return BarePrompt()

@@ -20,7 +20,7 @@ from camreasoner.train.common import (
     trainable_parameters,
 )
 from camreasoner.train.configs import Recipe
-from camreasoner.train.data import SFT_COLUMNS, VideoSFTCollator, load_rows
+from camreasoner.train.data import SFT_COLUMNS, VideoSFTCollator, bare_prompt_callback, load_rows
 
 log = logging.getLogger("camreasoner.train")
 
@@ -47,14 +47,17 @@ def build_trainer(recipe: Recipe) -> tuple[Any, Any, Any]:
     class VideoSFTTrainer(CheckpointResumeMixin, SFTTrainer):
         """TRL's SFTTrainer with full-model resume fixed for Qwen2.5-VL's renamed keys."""
 
+    collator = VideoSFTCollator(processor, recipe.video, recipe.train.max_length)
     trainer = VideoSFTTrainer(
         model=model,
         args=args,
         train_dataset=train_ds,
         eval_dataset=eval_ds,
-        data_collator=VideoSFTCollator(processor, recipe.video, recipe.train.max_length),
+        data_collator=collator,
         processing_class=processor,
     )
+    if d.bare_prompt_steps:
+        trainer.add_callback(bare_prompt_callback(collator, d.bare_prompt_steps))
     if recipe.train.max_minutes:
         trainer.add_callback(time_budget_callback(recipe.train.max_minutes))
     return trainer, processor, prep
