@@ -69,6 +69,7 @@ def test_every_shipped_recipe_validates():
         ({"grpo": {"rewards": {"acuracy": 1.0}}}, "unknown reward 'acuracy'"),
         ({"stage": "grpo", "trl": {"not_a_field": 1}}, "unknown key 'trl.not_a_field'"),
         ({"data": {"bare_prompt_steps": -1}}, "'data.bare_prompt_steps' must be >= 0"),
+        ({"stage": "grpo", "data": {"bare_prompt_steps": 5}}, "is for SFT recipes only"),
         ({"data": {"bare_prompt_steps": 5}, "train": {"dataloader_num_workers": 2}}, "dataloader_num_workers: 0"),
     ],
 )

@@ -285,6 +285,8 @@ def _check_values(r: Recipe) -> None:
         )
     if r.data.bare_prompt_steps < 0:
         raise CamReasonerError(f"{src}: key 'data.bare_prompt_steps' must be >= 0")
+    if r.data.bare_prompt_steps and r.stage != "sft":
+        raise CamReasonerError(f"{src}: key 'data.bare_prompt_steps' is for SFT recipes only")
     if r.data.bare_prompt_steps and r.train.dataloader_num_workers:
         raise CamReasonerError(
             f"{src}: 'data.bare_prompt_steps' needs train.dataloader_num_workers: 0 (the switch is made "
