@@ -219,7 +219,7 @@ def bare_prompt_callback(collator: VideoSFTCollator, steps: int) -> Any:
     """A TrainerCallback that makes ``collator`` leave the instruction out before step ``steps``.
 
     Why: a language model trained from scratch (the tiny model) spends its first thousands of steps
-    on the ~100-token instruction and does not find the few video tokens; with question and options
+    on the 90-token instruction and does not find the few video tokens; with question and options
     only, the video is a larger share of the prompt and the motion is learned first (bench_learn).
     The switch follows ``state.global_step``, so a resumed run continues with the right prompt.
     """
