@@ -24,7 +24,7 @@ data:
 	  echo "note: opencv-doc clips unavailable; tests that need them are skipped"
 
 demo: install
-	$(BIN)/camreasoner analyze "$$($(BIN)/python -m camreasoner.sample_clips bikes)"
+	$(BIN)/camreasoner analyze "$$($(BIN)/python -m camreasoner.testing.sample_clips bikes)"
 
 test: install data
 	$(BIN)/ruff check src tests bench

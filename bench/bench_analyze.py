@@ -21,7 +21,7 @@ from pathlib import Path
 
 import av
 
-from camreasoner.sample_clips import sample_clip
+from camreasoner.testing.sample_clips import sample_clip
 
 
 def make_clip(out: Path, width: int, height: int, seconds: float, fps: int = 25) -> Path:
@@ -66,8 +66,8 @@ def main() -> None:
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
-    from camreasoner.observer import ObserverOptions, analyze_video
-    from camreasoner.video import decode_all
+    from camreasoner.observer.reading import ObserverOptions, analyze_video
+    from camreasoner.video.decode import decode_all
 
     clip = make_clip(args.work / "vga_10s.mp4", 640, 480, 10.0)
     decode_t, analyse_t, decode_cpu, analyse_cpu = [], [], [], []
@@ -87,8 +87,8 @@ def main() -> None:
           f"CPU time {dc:.3f} s vs {ac:.3f} s, ratio {ac / dc:.2f}x (best of {args.repeat})")
 
     big = make_clip(args.work / "fhd_60s.mp4", 1920, 1080, 60.0)
-    base = peak_rss_mib("import camreasoner.observer")
-    code = (f"from camreasoner.observer import analyze_video; r = analyze_video({str(big)!r}); "
+    base = peak_rss_mib("import camreasoner.observer.reading")
+    code = (f"from camreasoner.observer.reading import analyze_video; r = analyze_video({str(big)!r}); "
             "print(r.measurements['frames'])")
     t0 = time.perf_counter()
     peak = peak_rss_mib(code)

@@ -51,7 +51,7 @@ def timed_run(bench: Path, root: Path, workers: int) -> dict:
 
 def repeated_bench(data: Path, repeat: int) -> Path:
     """A question file naming each clip ``repeat`` times (symlinks ``clips/r<k>_<name>``)."""
-    from camreasoner.questions import read_questions, write_questions
+    from camreasoner.formats.questions import read_questions, write_questions
 
     questions = []
     for k in range(repeat):
@@ -84,7 +84,7 @@ def main() -> None:
         child(bench, root, out, int(workers))
         return
 
-    from camreasoner.errors import CamReasonerError
+    from camreasoner.core.errors import CamReasonerError
     from camreasoner.synth.dataset import generate_dataset
 
     w, h = (int(v) for v in args.size.split("x"))

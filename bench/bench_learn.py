@@ -56,7 +56,7 @@ def make_data(out: Path, a: argparse.Namespace) -> tuple[Path, Path]:
 
 def heldout_items(held: Path, primitives: list[str]) -> list[Any]:
     from camreasoner.backends.base import BackendItem
-    from camreasoner.questions import read_questions
+    from camreasoner.formats.questions import read_questions
 
     out = []
     for q in read_questions(held / "binary.json"):
@@ -68,8 +68,8 @@ def heldout_items(held: Path, primitives: list[str]) -> list[Any]:
 def evaluate(model_dir: Path, items: list[Any], a: argparse.Namespace) -> dict[str, Any]:
     """Held-out binary metrics of one checkpoint through the hf backend."""
     from camreasoner.backends.base import get_backend
+    from camreasoner.core.ota import is_strict_format
     from camreasoner.evaluate.metrics import BinaryItem, binary_metrics
-    from camreasoner.ota import is_strict_format
 
     t0 = time.perf_counter()
     backend = get_backend("hf", model=str(model_dir), fps=8.0, max_frames=a.frames, max_pixels=a.pixels,

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from camreasoner.geometry.cues import ClipCues
-from camreasoner.labels import read_labels
-from camreasoner.observer import (
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.formats.labels import read_labels
+from camreasoner.observer.geometry.cues import ClipCues
+from camreasoner.observer.reading import (
     CALIBRATION_FILE,
     ObserverOptions,
     context_values,
@@ -38,7 +39,6 @@ from camreasoner.observer import (
     score_cues,
 )
 from camreasoner.synth import generate_dataset
-from camreasoner.taxonomy import PRIMITIVES
 
 PAIRS = {"pan vs truck": ("Pan_Left", "Move_Left", "Pan_Right", "Move_Right"),
          "zoom vs dolly": ("Zoom_In", "Move_In", "Zoom_Out", "Move_Out")}
@@ -62,8 +62,8 @@ def vqa_and_consistency(root: Path, kept: dict[str, tuple[ClipCues, dict]]) -> d
     letter, and the share of clips whose own observation scores 1.0 on check_observation."""
     from collections import Counter, defaultdict
 
-    from camreasoner.consistency import check_observation
-    from camreasoner.observer import answer_question, reading_from_cues
+    from camreasoner.observer.reading import answer_question, reading_from_cues
+    from camreasoner.qa.consistency import check_observation
 
     readings = {path: reading_from_cues(path, cues, m, []) for path, (cues, m) in kept.items()}
     items = json.loads((root / "vqa.json").read_text())

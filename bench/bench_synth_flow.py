@@ -11,9 +11,9 @@ import argparse
 
 import numpy as np
 
+from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.synth.dataset import SynthOptions, single_plan, synthesize_clip
 from camreasoner.synth.flowcheck import divergence, measure_flow, screen_ccw
-from camreasoner.taxonomy import PRIMITIVES
 
 
 def main() -> None:

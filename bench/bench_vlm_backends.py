@@ -17,9 +17,9 @@ import tempfile
 import time
 
 from camreasoner.backends import BackendItem, get_backend
-from camreasoner.errors import CamReasonerError
-from camreasoner.sample_clips import available_clips
-from camreasoner.taxonomy import BINARY_OPTIONS, PRIMITIVES, QUESTIONS
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import BINARY_OPTIONS, PRIMITIVES, QUESTIONS
+from camreasoner.testing.sample_clips import available_clips
 
 
 def items(n: int) -> list[BackendItem]:

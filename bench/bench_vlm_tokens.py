@@ -19,11 +19,11 @@ import time
 
 import numpy as np
 
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS
 from camreasoner.model.prompt import question_text
 from camreasoner.model.tiny import QWEN2_5_VL_7B_PREPROCESSING
-from camreasoner.model.video_inputs import VideoSampling, sample_video, smart_resize
-from camreasoner.sample_clips import available_clips
-from camreasoner.taxonomy import BINARY_OPTIONS, QUESTIONS
+from camreasoner.testing.sample_clips import available_clips
+from camreasoner.video.sampling import VideoSampling, sample_video, smart_resize
 
 # Qwen2.5-VL-7B-Instruct's config.json (text and vision towers).
 QWEN2_5_VL_7B = {

@@ -13,7 +13,7 @@ import av
 import cv2
 import numpy as np
 
-from camreasoner.geometry.models import intrinsics
+from camreasoner.observer.geometry.models import intrinsics
 
 W, H = 320, 240
 

@@ -14,10 +14,10 @@ pytest.importorskip("httpx")
 
 from camreasoner.backends import BackendItem, get_backend  # noqa: E402
 from camreasoner.backends.openai_backend import letter_probs_from_top, probs_at_answer  # noqa: E402
-from camreasoner.errors import CamReasonerError  # noqa: E402
-from camreasoner.sample_clips import sample_clip  # noqa: E402
-from camreasoner.serve_local import LocalServer  # noqa: E402
-from camreasoner.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
+from camreasoner.core.errors import CamReasonerError  # noqa: E402
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
+from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
+from camreasoner.testing.serve_local import LocalServer  # noqa: E402
 
 SMALL = {"max_pixels": 64 * 28 * 28, "max_new_tokens": 10}
 

@@ -98,8 +98,8 @@ def test_corrupt_part_way_analyses_what_decodes(tmp_path):
 
 
 def test_garbage_in_the_middle_of_a_real_clip_is_reported(tmp_path):
-    from camreasoner.errors import CamReasonerError
-    from camreasoner.sample_clips import sample_clip
+    from camreasoner.core.errors import CamReasonerError
+    from camreasoner.testing.sample_clips import sample_clip
 
     try:
         bikes = sample_clip("bikes")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from camreasoner.consistency import check_observation, parse_claims
-from camreasoner.taxonomy import PRIMITIVES
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.qa.consistency import check_observation, parse_claims
 
 
 def measured(*true: str) -> dict[str, bool]:

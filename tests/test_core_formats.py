@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.labels import ClipLabel, read_labels, write_labels
-from camreasoner.ota import extract_letter, format_ota, is_strict_format, parse_strict
-from camreasoner.questions import binary_question, read_questions, write_questions
-from camreasoner.taxonomy import (
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.io import write_json_atomic
+from camreasoner.core.ota import extract_letter, format_ota, is_strict_format, parse_strict
+from camreasoner.core.taxonomy import (
     OPPOSITES,
     PRIMITIVES,
     QUESTIONS,
@@ -17,6 +16,8 @@ from camreasoner.taxonomy import (
     compatible,
     primitive_from_problem_id,
 )
+from camreasoner.formats.labels import ClipLabel, read_labels, write_labels
+from camreasoner.formats.questions import binary_question, read_questions, write_questions
 
 # The real CameraBench file, beside the repository (CI lays shared/ there too).
 SHARED_BINARY = Path(__file__).resolve().parents[2] / "shared" / "camerabench" / "binary.json"
@@ -130,7 +131,6 @@ def test_atomic_json_gets_normal_permissions(tmp_path):
     import os
     import stat
 
-    from camreasoner.questions import write_json_atomic
 
     write_json_atomic(tmp_path / "x.json", {"a": 1})
     mode = stat.S_IMODE(os.stat(tmp_path / "x.json").st_mode)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from camreasoner.evaluate.predictions import read_predictions
 from camreasoner.evaluate.runner import EvalConfig, run_eval
+from camreasoner.formats.predictions import read_predictions
 
-pytest.importorskip("camreasoner.observer")
+pytest.importorskip("camreasoner.observer.reading")
 synth = pytest.importorskip("camreasoner.synth.dataset")
 
 CAMRE = str(Path(sys.executable).with_name("camreasoner"))

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from camreasoner.cli import app
-from camreasoner.errors import CamReasonerError
-from camreasoner.evaluate.predictions import read_predictions
+from camreasoner.cli.app import app
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.evaluate.runner import EvalConfig, run_eval
-from camreasoner.labels import ClipLabel, write_labels
-from camreasoner.questions import binary_question, write_questions
-from camreasoner.sample_clips import available_clips
-from camreasoner.taxonomy import PRIMITIVES
+from camreasoner.formats.labels import ClipLabel, write_labels
+from camreasoner.formats.predictions import read_predictions
+from camreasoner.formats.questions import binary_question, write_questions
+from camreasoner.testing.sample_clips import available_clips
 
 CAMRE = str(Path(sys.executable).with_name("camreasoner"))
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from observer_scenes import STEPS, H, W, point_cloud, pose, project, render, rot
 
-from camreasoner.geometry import estimate_pair, integrate_pairs, intrinsics, track_points
-from camreasoner.geometry.models import decompose_rotation_zoom, rotation_angles, translation_cues
+from camreasoner.observer.geometry import estimate_pair, integrate_pairs, intrinsics, track_points
+from camreasoner.observer.geometry.models import decompose_rotation_zoom, rotation_angles, translation_cues
 
 # primitive -> (attribute of PairMotion, index or None, expected sign)
 EXPECT = {
@@ -123,7 +123,7 @@ def test_every_primitive_has_a_scene_step():
 @pytest.mark.parametrize("side", [np.array([-0.3, 0.0, 0.0]), np.array([0.0, 0.3, 0.0])])
 def test_zoom_during_a_sideways_move_is_not_read_as_a_dolly(side):
     """Exact tracks of a truck (or pedestal) with a 6% zoom: the translation stays sideways."""
-    from camreasoner.geometry.models import epipole_direction
+    from camreasoner.observer.geometry.models import epipole_direction
 
     X = point_cloud(seed=5)
     p0 = project(X, np.eye(3), np.zeros(3))
@@ -140,7 +140,7 @@ def test_zoom_during_a_sideways_move_is_not_read_as_a_dolly(side):
 
 
 def test_one_outlier_pair_does_not_make_a_translation():
-    from camreasoner.geometry import PairMotion
+    from camreasoner.observer.geometry import PairMotion
 
     pairs = [PairMotion(dt=0.25, n_tracks=100, valid=True, model="essential", translation=(0.001, 0.0, 0.0))
              for _ in range(8)]

@@ -25,7 +25,7 @@ from camreasoner.evaluate.metrics import (
     weighted_balanced_accuracy,
 )
 from camreasoner.evaluate.summary import compute_metrics
-from camreasoner.questions import read_questions
+from camreasoner.formats.questions import read_questions
 
 SHARED_BINARY = Path(__file__).resolve().parents[1] / ".." / "shared" / "camerabench" / "binary.json"
 

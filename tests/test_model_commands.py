@@ -11,9 +11,9 @@ pytest.importorskip("transformers")
 
 from typer.testing import CliRunner  # noqa: E402
 
-from camreasoner.cli import app  # noqa: E402
-from camreasoner.sample_clips import sample_clip  # noqa: E402
-from camreasoner.taxonomy import PRIMITIVES  # noqa: E402
+from camreasoner.cli.app import app  # noqa: E402
+from camreasoner.core.taxonomy import PRIMITIVES  # noqa: E402
+from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
 
 runner = CliRunner()
 
@@ -46,7 +46,7 @@ def test_analyze_reads_fifteen_primitives(tiny_model_dir):
 
 
 def test_eval_scores_a_question_file(tiny_model_dir, tmp_path):
-    from camreasoner.questions import binary_question, write_questions
+    from camreasoner.formats.questions import binary_question, write_questions
 
     clip = sample_clip("carphone_pristine")
     questions = [
@@ -79,7 +79,7 @@ def test_eval_scores_a_question_file(tiny_model_dir, tmp_path):
 
 
 def test_ask_refuses_a_video_beyond_the_caps_in_one_line(tiny_model_dir):
-    from camreasoner.errors import CamReasonerError
+    from camreasoner.core.errors import CamReasonerError
 
     clip = str(sample_clip("vtest"))  # 79.5 s: 300 frames at 4 fps make 35,100 visual tokens
     args = ["ask", clip, "Does the camera pan?", "--backend", "hf", "--model", str(tiny_model_dir)]

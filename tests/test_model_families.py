@@ -10,8 +10,8 @@ pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from camreasoner.backends import BackendItem, get_backend  # noqa: E402
-from camreasoner.sample_clips import sample_clip  # noqa: E402
-from camreasoner.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
+from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
 
 
 def _ids(tiny_model_dir):

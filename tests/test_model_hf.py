@@ -12,11 +12,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from camreasoner.backends import BackendItem, get_backend  # noqa: E402
-from camreasoner.errors import CamReasonerError  # noqa: E402
+from camreasoner.core.errors import CamReasonerError  # noqa: E402
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS, format_options  # noqa: E402
 from camreasoner.model.prompt import INSTRUCTION  # noqa: E402
 from camreasoner.model.scoring import answer_prefix, letter_continuations  # noqa: E402
-from camreasoner.sample_clips import sample_clip  # noqa: E402
-from camreasoner.taxonomy import BINARY_OPTIONS, QUESTIONS, format_options  # noqa: E402
+from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
 
 SMALL = {"max_pixels": 64 * 28 * 28, "max_new_tokens": 12}
 EIGHT = tuple(
@@ -170,7 +170,7 @@ def test_loading_errors_are_one_clear_line(tmp_path, tiny_model_dir):
 
 
 def test_cli_builds_the_tiny_model_and_reports_bad_dirs_in_one_line(tmp_path):
-    exe = [sys.executable, "-m", "camreasoner.cli"]
+    exe = [sys.executable, "-m", "camreasoner.cli.app"]
     out = subprocess.run([*exe, "tiny-model", "--out", str(tmp_path / "m")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "m" / "model.safetensors").is_file()
@@ -179,7 +179,7 @@ def test_cli_builds_the_tiny_model_and_reports_bad_dirs_in_one_line(tmp_path):
     assert "already holds a checkpoint" in again.stderr
     from typer.testing import CliRunner
 
-    from camreasoner.cli import app
+    from camreasoner.cli.app import app
 
     info = CliRunner().invoke(app, ["model-info", str(tmp_path / "m")])
     assert info.exit_code == 0 and '"model_type": "qwen2_5_vl"' in info.output

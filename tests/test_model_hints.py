@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS
 from camreasoner.model.hints import HEADER, cue_block
-from camreasoner.taxonomy import BINARY_OPTIONS, QUESTIONS
 
 
 def test_cue_block_lists_likely_primitives_and_motion_cues():
@@ -24,7 +24,7 @@ def test_cue_block_lists_likely_primitives_and_motion_cues():
 def test_hf_backend_puts_the_observer_cues_before_the_question(tiny_model_dir):
     pytest.importorskip("torch")
     from camreasoner.backends import BackendItem, get_backend
-    from camreasoner.sample_clips import sample_clip
+    from camreasoner.testing.sample_clips import sample_clip
 
     item = BackendItem(str(sample_clip("bikes")), QUESTIONS["Pan_Right"], BINARY_OPTIONS)
     small = {"max_pixels": 64 * 28 * 28, "max_new_tokens": 6}

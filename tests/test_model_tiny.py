@@ -9,11 +9,11 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
 from camreasoner.model.prompt import INSTRUCTION, build_messages, render_prompt  # noqa: E402
 from camreasoner.model.tiny import QWEN2_5_VL_CHAT_TEMPLATE, SPECIAL_TOKENS, build_tiny_model  # noqa: E402
-from camreasoner.model.video_inputs import VideoSampling, sample_video  # noqa: E402
-from camreasoner.sample_clips import sample_clip  # noqa: E402
-from camreasoner.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
+from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
+from camreasoner.video.sampling import VideoSampling, sample_video  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.model.video_inputs import (
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.testing.sample_clips import sample_clip
+from camreasoner.video.sampling import (
     VideoSampling,
     VideoTooLarge,
     frame_count,
     sample_video,
     smart_resize,
 )
-from camreasoner.sample_clips import sample_clip
 
 
 def test_one_frame_per_second_centred_in_each_second():

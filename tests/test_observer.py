@@ -8,11 +8,11 @@ import pytest
 from observer_scenes import STEPS, render_clip, write_clip
 
 from camreasoner.backends import BackendItem, get_backend
-from camreasoner.errors import CamReasonerError
-from camreasoner.observer import Reading, analyze_video, answer_question, decide
-from camreasoner.ota import parse_strict
-from camreasoner.question_map import map_question, primitives_in_text
-from camreasoner.taxonomy import BINARY_OPTIONS, PRIMITIVES, QUESTIONS
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.ota import parse_strict
+from camreasoner.core.taxonomy import BINARY_OPTIONS, PRIMITIVES, QUESTIONS
+from camreasoner.observer.reading import Reading, analyze_video, answer_question, decide
+from camreasoner.qa.question_map import map_question, primitives_in_text
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_geometric_backend_answers_and_reports_bad_items(readings, tmp_path):
 
 
 def test_geometric_path_does_not_import_torch():
-    code = ("import sys, camreasoner.observer, camreasoner.backends.geometric, camreasoner.commands.analyze;"
+    code = ("import sys, camreasoner.observer.reading, camreasoner.backends.geometric, camreasoner.cli.analyze;"
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

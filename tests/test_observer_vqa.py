@@ -1,6 +1,6 @@
 """The observer against the suite's VQA generator and consistency check, and the CLI's VLM options.
 
-- every multiple-choice item camreasoner.vqa can write maps to the same option conditions as
+- every multiple-choice item camreasoner.qa.vqa can write maps to the same option conditions as
   vqa.option_conditions, and the geometric backend answers every item of a small synth set, well
   above chance and the majority letter;
 - the observer's own observation never contradicts its decisions (check_observation = 1.0);
@@ -17,14 +17,14 @@ from typer.testing import CliRunner
 
 from camreasoner.backends import BackendItem, BackendResponse, get_backend
 from camreasoner.backends.base import register
-from camreasoner.consistency import check_observation
-from camreasoner.errors import CamReasonerError
-from camreasoner.labels import ClipLabel, read_labels
-from camreasoner.observer import analyze_video, answer_question
-from camreasoner.question_map import OTHERS, map_question
-from camreasoner.taxonomy import PRIMITIVES, compatible
-from camreasoner.vqa import OTHERS as VQA_OTHERS
-from camreasoner.vqa import option_conditions, vqa_questions
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import PRIMITIVES, compatible
+from camreasoner.formats.labels import ClipLabel, read_labels
+from camreasoner.observer.reading import analyze_video, answer_question
+from camreasoner.qa.consistency import check_observation
+from camreasoner.qa.question_map import OTHERS, map_question
+from camreasoner.qa.vqa import OTHERS as VQA_OTHERS
+from camreasoner.qa.vqa import option_conditions, vqa_questions
 
 
 def _random_clip(rng: random.Random) -> ClipLabel:
@@ -117,7 +117,7 @@ class RecordingBackend:
 
 @pytest.mark.parametrize("command", ["analyze", "ask"])
 def test_vlm_backends_get_their_own_sampling_defaults_and_generation_options(tmp_path, command):
-    from camreasoner.cli import app
+    from camreasoner.cli.app import app
 
     register("recording", f"{__name__}:RecordingBackend")
     video = tmp_path / "v.mp4"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.rewards import (
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.train.rewards import (
     DEFAULT_WEIGHTS,
     accuracy_reward,
     check_weights,
@@ -16,7 +16,7 @@ from camreasoner.rewards import (
     get_reward,
     weighted_reward,
 )
-from camreasoner.verl_reward import compute_score, compute_score_batch
+from camreasoner.train.verl_reward import compute_score, compute_score_batch
 
 BINARY = ["A. No", "B. Yes"]
 GOOD_B = (

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from suite_fixtures import make_synth
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.labels import ClipLabel, read_labels
-from camreasoner.observer import analyze_video
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import FAMILIES, OPPOSITES, PRIMITIVES
+from camreasoner.formats.labels import ClipLabel, read_labels
+from camreasoner.observer.reading import analyze_video
 from camreasoner.suite.augment import augment_clip, crop_labels, mirrored_labels, read_video, reversed_labels
-from camreasoner.taxonomy import FAMILIES, OPPOSITES, PRIMITIVES
 
 
 def random_labels(rng):

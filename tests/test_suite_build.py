@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from suite_fixtures import make_synth, options
 
-from camreasoner.consistency import check_observation
-from camreasoner.ota import parse_strict
+from camreasoner.core.ota import parse_strict
+from camreasoner.qa.consistency import check_observation
 from camreasoner.suite.build import build_suite, iter_rows
 from camreasoner.suite.exports import (
     RL_COLUMNS,

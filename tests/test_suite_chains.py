@@ -2,13 +2,13 @@
 
 import random
 
-from camreasoner.consistency import check_observation
-from camreasoner.labels import ClipLabel
-from camreasoner.ota import parse_strict
-from camreasoner.questions import binary_question
+from camreasoner.core.ota import parse_strict
+from camreasoner.core.taxonomy import FAMILIES, PRIMITIVES
+from camreasoner.formats.labels import ClipLabel
+from camreasoner.formats.questions import binary_question
+from camreasoner.qa.consistency import check_observation
+from camreasoner.qa.vqa import balanced_binary_questions, vqa_questions
 from camreasoner.suite.chains import grounded_chain
-from camreasoner.taxonomy import FAMILIES, PRIMITIVES
-from camreasoner.vqa import balanced_binary_questions, vqa_questions
 
 
 def random_measured(rng: random.Random) -> dict[str, bool]:

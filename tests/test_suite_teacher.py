@@ -7,11 +7,11 @@ import pytest
 from suite_fixtures import make_synth, options
 
 from camreasoner.backends import BackendItem, get_backend
-from camreasoner.ota import format_ota, parse_strict
+from camreasoner.core.ota import format_ota, parse_strict
+from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.suite.build import build_suite, iter_rows
 from camreasoner.suite.rl import pass_rates_from_backend
 from camreasoner.suite.teacher import judge
-from camreasoner.taxonomy import PRIMITIVES
 
 MEASURED = dict.fromkeys(PRIMITIVES, False) | {"Pan_Left": True}
 
@@ -65,7 +65,7 @@ def json_measured(opts, row):
 
 def test_reference_pass_rate_counts_right_samples(synth):
     be = get_backend("always-no")
-    from camreasoner.questions import read_questions
+    from camreasoner.formats.questions import read_questions
 
     qs = [q for q in read_questions(synth / "binary.json")][:10]
     items = [BackendItem(str(synth / q.path), q.question, tuple(q.options)) for q in qs]
@@ -76,7 +76,7 @@ def test_reference_pass_rate_counts_right_samples(synth):
 def test_teacher_run_with_the_tiny_model_over_an_openai_server(synth, tmp_path, tiny_model_dir):
     """The rejection path end to end: suite build -> openai backend -> HTTP -> tiny Qwen2.5-VL."""
     pytest.importorskip("httpx")
-    from camreasoner.serve_local import LocalServer
+    from camreasoner.testing.serve_local import LocalServer
 
     with LocalServer(tiny_model_dir, served_name="tiny") as server:
         opts = options(

@@ -11,16 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.labels import read_labels
-from camreasoner.questions import read_questions
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, PRIMITIVES
+from camreasoner.formats.labels import read_labels
+from camreasoner.formats.questions import read_questions
 from camreasoner.synth import generate_dataset
 from camreasoner.synth.dataset import SynthOptions, _identity, _run_job, _save_result, synthesize_clip
 from camreasoner.synth.trajectories import MOVING, ClipPlan, plan_clips, validate_primitives
 from camreasoner.synth.writer import read_frames
-from camreasoner.taxonomy import CONFUSABLE_PAIRS, PRIMITIVES
 
-CLI = [sys.executable, "-m", "camreasoner.cli"]
+CLI = [sys.executable, "-m", "camreasoner.cli.app"]
 SMALL = ["--size", "96x72", "--fps", "6", "--seconds", "1.5"]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.synth.dataset import SynthOptions, single_plan, synthesize_clip
 from camreasoner.synth.flowcheck import divergence, measure_flow, screen_ccw
-from camreasoner.taxonomy import PRIMITIVES
 
 OPTS = SynthOptions(width=320, height=240, fps=12.0, seconds=3.0, effects=False)  # the default clips
 SEED = 21

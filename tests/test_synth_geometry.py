@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from camreasoner.core.taxonomy import FAMILIES, OPPOSITES, PRIMITIVES
 from camreasoner.synth.dataset import SynthOptions, single_plan, synthesize_clip
 from camreasoner.synth.scene import Camera
 from camreasoner.synth.trajectories import CLEAR, NEGLIGIBLE, POSITIVE, ClipPlan, plan_clips
-from camreasoner.taxonomy import FAMILIES, OPPOSITES, PRIMITIVES
 
 OPTS = SynthOptions(width=160, height=120, fps=8.0, seconds=2.0, effects=False)
 

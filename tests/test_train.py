@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.sample_clips import OPENCV_DOC_DATA
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.testing.sample_clips import OPENCV_DOC_DATA
 from camreasoner.train.common import apply_overrides
 from camreasoner.train.configs import load_recipe, recipe_from_dict
 

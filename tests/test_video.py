@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from observer_scenes import render_clip, write_clip
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.video import VideoReader, probe, scaled_size
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.video.decode import probe, scaled_size
+from camreasoner.video.reader import VideoReader
 
 
 @pytest.fixture(scope="module")

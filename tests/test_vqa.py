@@ -8,9 +8,9 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from camreasoner.labels import ClipLabel
-from camreasoner.taxonomy import FAMILIES, PRIMITIVES, split_option
-from camreasoner.vqa import (
+from camreasoner.core.taxonomy import FAMILIES, PRIMITIVES, split_option
+from camreasoner.formats.labels import ClipLabel
+from camreasoner.qa.vqa import (
     PHRASES,
     SKILLS,
     answer_text,
@@ -152,7 +152,7 @@ def test_deterministic_for_a_seed(clips):
 
 
 def test_answer_from_labels_reproduces_every_answer(clips, raw_vqa):
-    from camreasoner.vqa import answer_from_primitives, option_probabilities
+    from camreasoner.qa.vqa import answer_from_primitives, option_probabilities
 
     by_path = {c.path: c for c in clips}
     for q in raw_vqa:

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from camreasoner.ota import format_ota
-from camreasoner.taxonomy import BINARY_OPTIONS, QUESTIONS
+from camreasoner.core.ota import format_ota
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS
 
 STATIC_OBS = "Nothing slides, grows, shrinks or turns from one frame to the next; only people walk."
 STATIC_THINK = "No image motion at all means the camera stays still."

@@ -1,5 +1,5 @@
 """``python -m camreasoner`` runs the CLI."""
 
-from camreasoner.cli import main
+from camreasoner.cli.app import main
 
 main()

@@ -8,35 +8,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from camreasoner.errors import CamReasonerError
-
-
-@dataclass(frozen=True)
-class BackendItem:
-    """One question about one video. ``options`` are lettered (``"A. No"``)."""
-
-    video: str
-    question: str
-    options: tuple[str, ...]
-    id: str = ""
-
-
-@dataclass
-class BackendResponse:
-    """A backend's answer: response text, chosen letter (None if unreadable), P(option letter).
-
-    ``option_probs`` maps every option letter to a probability; they sum to 1. ``error`` is set
-    (and the rest may be empty) when the item could not be answered, e.g. an unreadable video.
-    """
-
-    text: str
-    letter: str | None
-    option_probs: dict[str, float]
-    error: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.types import BackendItem, BackendResponse
 
 
 @runtime_checkable

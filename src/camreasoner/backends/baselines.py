@@ -17,10 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
-from camreasoner.errors import CamReasonerError
-from camreasoner.evaluate.metrics import skill_of
-from camreasoner.ota import format_ota
-from camreasoner.taxonomy import BINARY_OPTIONS, NO_LETTER, QUESTION_TO_PRIMITIVE, YES_LETTER, split_option
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.ota import format_ota
+from camreasoner.core.taxonomy import (
+    BINARY_OPTIONS,
+    NO_LETTER,
+    QUESTION_TO_PRIMITIVE,
+    YES_LETTER,
+    skill_of,
+    split_option,
+)
 
 
 def _letters(options: Sequence[str]) -> list[str]:
@@ -99,7 +105,7 @@ def yes_rates(path: str | Path) -> tuple[dict[str, float], dict[str, Counter[str
     known: Counter[str] = Counter()
     letters: dict[str, Counter[str]] = {}
     if _is_labels_file(path):
-        from camreasoner.labels import read_labels
+        from camreasoner.formats.labels import read_labels
 
         for clip in read_labels(path):
             for name, value in clip.primitives.items():
@@ -107,7 +113,7 @@ def yes_rates(path: str | Path) -> tuple[dict[str, float], dict[str, Counter[str
                     known[name] += 1
                     yes[name] += bool(value)
     else:
-        from camreasoner.questions import read_questions
+        from camreasoner.formats.questions import read_questions
 
         for q in read_questions(path):
             if q.answer is None:

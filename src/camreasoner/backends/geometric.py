@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
-from camreasoner.errors import CamReasonerError
-from camreasoner.observer import ObserverOptions, Reading, analyze_video, answer_question
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.observer.reading import ObserverOptions, Reading, analyze_video, answer_question
 
 
 class GeometricBackend:

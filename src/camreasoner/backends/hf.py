@@ -4,7 +4,7 @@
 batch of (video frames, prompt) into model inputs, generate (greedy or sampled, left-padded
 batches), and score the option letters at the answer position. ``HFBackend`` wires it to the
 :class:`~camreasoner.backends.base.Backend` protocol; the loopback OpenAI-compatible server
-(``camreasoner.serve_local``) serves the same runner.
+(``camreasoner.testing.serve_local``) serves the same runner.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.ota import extract_letter
+from camreasoner.core.taxonomy import split_option
 from camreasoner.model.hints import check_hint_mode
 from camreasoner.model.prompt import build_messages, render_prompt
 from camreasoner.model.scoring import answer_prefix, letter_continuations, normalise
-from camreasoner.model.video_inputs import SampledVideo, VideoSampling, sample_video
-from camreasoner.ota import extract_letter
-from camreasoner.taxonomy import split_option
+from camreasoner.video.sampling import SampledVideo, VideoSampling, sample_video
 
 DEFAULT_MAX_NEW_TOKENS = 1024
 

@@ -27,13 +27,13 @@ from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
 from camreasoner.backends.hf import sampling_from
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.ota import extract_letter
+from camreasoner.core.taxonomy import split_option
 from camreasoner.model.hints import check_hint_mode
 from camreasoner.model.prompt import ANSWER_OPEN, question_text
 from camreasoner.model.scoring import answer_prefix
-from camreasoner.model.video_inputs import SampledVideo, sample_video
-from camreasoner.ota import extract_letter
-from camreasoner.taxonomy import split_option
+from camreasoner.video.sampling import SampledVideo, sample_video
 
 TOP_LOGPROBS = 20
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}

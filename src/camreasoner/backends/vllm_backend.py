@@ -22,13 +22,13 @@ from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
 from camreasoner.backends.hf import DEFAULT_MAX_NEW_TOKENS, sampling_from
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.ota import extract_letter
+from camreasoner.core.taxonomy import split_option
 from camreasoner.model.hints import check_hint_mode
 from camreasoner.model.prompt import build_messages, render_prompt
 from camreasoner.model.scoring import answer_prefix, letter_continuations, normalise
-from camreasoner.model.video_inputs import sample_video
-from camreasoner.ota import extract_letter
-from camreasoner.taxonomy import split_option
+from camreasoner.video.sampling import sample_video
 
 TOP_LOGPROBS = 20  # vLLM's default max_logprobs
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from rich.table import Table
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.taxonomy import PRIMITIVES
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import PRIMITIVES
 
 ROWS: tuple[tuple[str, str], ...] = (
     ("n", "items"),

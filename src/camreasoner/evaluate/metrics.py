@@ -17,7 +17,6 @@ weighted AP that equals ``sklearn.metrics.average_precision_score(..., sample_we
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -26,9 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from camreasoner.taxonomy import PRIMITIVES
-
-_SUFFIX = re.compile(r"_\d+$")
+from camreasoner.core.taxonomy import PRIMITIVES
 
 
 @dataclass(frozen=True)
@@ -53,11 +50,6 @@ class ChoiceItem:
     pred: str | None
     clip: str = ""
     pair: str | None = None
-
-
-def skill_of(problem_id: str) -> str:
-    """The skill of a VQA item: its ``problem_id`` without the trailing ``_<number>``."""
-    return _SUFFIX.sub("", problem_id)
 
 
 def _hard(truth: np.ndarray, pred: Sequence[bool | None]) -> np.ndarray:

@@ -17,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from camreasoner.taxonomy import PRIMITIVES, YES_LETTER
+from camreasoner.core.io import write_text_atomic
+from camreasoner.core.taxonomy import PRIMITIVES, YES_LETTER
 
 ANCHOR_MODELS = ("Cam-Motion-7B", "MegaSAM", "Qwen2.5-VL-7B", "CamReasoner-7B")
 PAIR_FAMILIES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
@@ -331,12 +332,6 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
     return "\n".join(parts)
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_report(out: str | os.PathLike[str], metrics: dict[str, Any], records: Sequence[dict[str, Any]],
                  title: str = "evaluation") -> tuple[Path, Path]:
     """Write plots/, report.md and report.html under ``out``; returns the two report paths."""
@@ -346,6 +341,6 @@ def write_report(out: str | os.PathLike[str], metrics: dict[str, Any], records: 
     plots = _plots(out, metrics, records, anchors, pairs)
     blocks = build_blocks(metrics, records, anchors, plots, pairs, title)
     md, page = out / "report.md", out / "report.html"
-    _write_text_atomic(md, render_markdown(blocks, out))
-    _write_text_atomic(page, render_html(blocks, title))
+    write_text_atomic(md, render_markdown(blocks, out))
+    write_text_atomic(page, render_html(blocks, title))
     return md, page

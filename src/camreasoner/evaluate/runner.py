@@ -15,36 +15,20 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from camreasoner.backends.base import Backend, BackendItem, BackendResponse, get_backend
-from camreasoner.errors import CamReasonerError
-from camreasoner.evaluate.metrics import skill_of
-from camreasoner.evaluate.predictions import PREDICTIONS, PredictionWriter, item_key, read_predictions
-from camreasoner.ota import is_strict_format
-from camreasoner.questions import Question, read_questions, write_json_atomic
-from camreasoner.taxonomy import YES_LETTER
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.io import write_json_atomic
+from camreasoner.core.ota import is_strict_format
+from camreasoner.core.taxonomy import YES_LETTER, skill_of
+from camreasoner.evaluate.config import EvalConfig
+from camreasoner.formats.predictions import PREDICTIONS, PredictionWriter, item_key, read_predictions
+from camreasoner.formats.questions import Question, read_questions
 
 RUN_FILE = "run.json"
-
-
-@dataclass
-class EvalConfig:
-    """Everything one evaluation run needs."""
-
-    bench: str
-    out: str
-    backend: str
-    video_root: str | None = None
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    resume: bool = False
-    limit: int | None = None
-    workers: int = 1
-    n_boot: int = 1000
-    seed: int = 0
-    report: bool = True
 
 
 @dataclass

@@ -8,22 +8,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from camreasoner.core.io import write_json_atomic
+from camreasoner.core.taxonomy import YES_LETTER, skill_of
 from camreasoner.evaluate.metrics import (
     BinaryItem,
     ChoiceItem,
     binary_metrics,
     choice_metrics,
     majority_baseline_accuracy,
-    skill_of,
 )
-from camreasoner.evaluate.predictions import PREDICTIONS, read_predictions
-from camreasoner.questions import Question, write_json_atomic
-from camreasoner.taxonomy import YES_LETTER
+from camreasoner.formats.predictions import PREDICTIONS, read_predictions
+from camreasoner.formats.questions import Question
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 if TYPE_CHECKING:
-    from camreasoner.evaluate.runner import EvalConfig
+    from camreasoner.evaluate.config import EvalConfig
 
 
 def error_kind(message: str) -> str:
@@ -94,7 +94,7 @@ def planned_records(out: Path, planned_keys: Sequence[str]) -> list[dict[str, An
 
 def finalize(out: Path, cfg: EvalConfig, questions: Sequence[Question], planned_keys: Sequence[str]) -> dict[str, Any]:
     """Write metrics.json, scores.json and (unless disabled) report.md / report.html."""
-    from camreasoner.evaluate.scores_file import write_scores
+    from camreasoner.formats.scores import write_scores
 
     records = planned_records(out, planned_keys)
     metrics = compute_metrics(records, n_boot=cfg.n_boot, seed=cfg.seed)

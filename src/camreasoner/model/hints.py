@@ -11,8 +11,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.taxonomy import PRIMITIVES
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import PRIMITIVES
 
 HINT_MODES = ("geometry",)
 
@@ -85,7 +85,7 @@ def cue_block(
 
 def geometry_hint(video: str | os.PathLike[str], options: Any = None) -> str:
     """Run the geometric observer on ``video`` and return its cue block."""
-    from camreasoner.observer import analyze_video
+    from camreasoner.observer.reading import analyze_video
 
     reading = analyze_video(video, options)
     return cue_block(reading.scores, reading.measurements)

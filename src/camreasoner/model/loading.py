@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
 
 # model_type values whose processor takes (frames, video metadata) the way our video inputs give them.
 SUPPORTED_MODEL_TYPES = ("qwen2_5_vl", "qwen2_vl", "qwen3_vl")

@@ -14,8 +14,8 @@ import json
 import random
 from pathlib import Path
 
+from camreasoner.core.taxonomy import BINARY_OPTIONS, PRIMITIVES, QUESTIONS, format_options
 from camreasoner.model.prompt import INSTRUCTION, question_text
-from camreasoner.taxonomy import BINARY_OPTIONS, PRIMITIVES, QUESTIONS, format_options
 
 # Qwen2.5-VL's chat template, verbatim (also shipped by TRL as chat_templates/qwen2_5_vl.jinja).
 QWEN2_5_VL_CHAT_TEMPLATE = (

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.labels import ClipLabel
-from camreasoner.taxonomy import FAMILIES, OPPOSITES, PRIMITIVES
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import FAMILIES, OPPOSITES, PRIMITIVES
+from camreasoner.formats.labels import ClipLabel
 
 AUGMENTATIONS: tuple[str, ...] = ("reverse", "mirror", "reverse_mirror", "crop")
 DEFAULT_AUGMENTATIONS: tuple[str, ...] = ("reverse", "mirror", "crop")

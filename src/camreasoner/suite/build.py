@@ -20,15 +20,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.labels import ClipLabel, label_from_record, read_labels
-from camreasoner.questions import Question, write_json_atomic
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.io import write_json_atomic, write_text_atomic
+from camreasoner.core.taxonomy import split_option
+from camreasoner.formats.labels import ClipLabel, label_from_record, read_labels
+from camreasoner.formats.questions import Question
+from camreasoner.qa.vqa import balance_answers, balanced_binary_questions, vqa_questions
 from camreasoner.suite.augment import AUGMENTATIONS, DEFAULT_AUGMENTATIONS, augment_clip
 from camreasoner.suite.chains import grounded_chain
 from camreasoner.suite.measure import measure
 from camreasoner.suite.splits import DEFAULT_RATIOS, SPLITS, check_ratios, split_of
-from camreasoner.taxonomy import split_option
-from camreasoner.vqa import balance_answers, balanced_binary_questions, vqa_questions
 
 FORMAT = "camreasoner-suite"
 FORMAT_VERSION = 1
@@ -560,9 +561,7 @@ def build_suite(opts: BuildOptions, log: Callable[[str], None] | None = None) ->
         "statistics": stats,
     }
     card = opts.out / "README.md"
-    tmp = card.with_name(".README.md.tmp")
-    tmp.write_text(render_card(manifest, stats), encoding="utf-8")
-    os.replace(tmp, card)
+    write_text_atomic(card, render_card(manifest, stats))
     manifest["seconds"] = round(time.perf_counter() - t0, 2)
     write_json_atomic(opts.out / "suite.json", manifest)
     if len(sft_rows) < opts.sft or len(rl_rows) < opts.rl:

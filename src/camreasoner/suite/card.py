@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from camreasoner.taxonomy import PRIMITIVES, primitive_from_problem_id
+from camreasoner.core.taxonomy import PRIMITIVES, primitive_from_problem_id
 
 
 def _primitive_of(row: dict[str, Any]) -> str | None:

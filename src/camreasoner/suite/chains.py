@@ -12,10 +12,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from camreasoner.ota import format_ota
-from camreasoner.questions import Question
-from camreasoner.taxonomy import PRIMITIVES, split_option
-from camreasoner.vqa import OTHERS, PHRASES, answer_from_primitives, option_conditions
+from camreasoner.core.ota import format_ota
+from camreasoner.core.taxonomy import PRIMITIVES, split_option
+from camreasoner.formats.questions import Question
+from camreasoner.qa.vqa import OTHERS, PHRASES, answer_from_primitives, option_conditions
 
 # Image-level evidence and camera-level claim per primitive: ({n} = a measured size, may be absent).
 _EVIDENCE: dict[str, tuple[str, ...]] = {

@@ -15,13 +15,12 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from camreasoner.ota import parse_strict
-from camreasoner.questions import write_json_atomic
+from camreasoner.core.io import atomic_path, write_json_atomic
+from camreasoner.core.ota import parse_strict
 
 DATA_SOURCE = "camreasoner-suite"
 ABILITY = "camera_motion"
@@ -57,10 +56,8 @@ def _atomic_parquet(ds, path: Path) -> None:
     import datasets
 
     datasets.disable_progress_bars()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    ds.to_parquet(str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".parquet") as tmp:
+        ds.to_parquet(str(tmp))
 
 
 def write_hf(rows: Sequence[dict[str, Any]], path: Path, columns: Sequence[str]) -> None:

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.io import write_json_atomic
 
 
 def cache_key(video: str | os.PathLike[str], options: dict[str, Any]) -> str:
@@ -36,7 +37,7 @@ def measure(
 
     An unreadable video gives ``{"video": ..., "error": "<one line>"}`` (also cached).
     """
-    from camreasoner.observer import ObserverOptions, analyze_video
+    from camreasoner.observer.reading import ObserverOptions, analyze_video
 
     options = options or {}
     target = None
@@ -54,16 +55,13 @@ def measure(
     except CamReasonerError as exc:
         result = {"video": str(video), "error": str(exc)}
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(result), encoding="utf-8")
-        os.replace(tmp, target)
+        write_json_atomic(target, result, indent=None)
     return result
 
 
 def reading_from_json(data: dict[str, Any]):
     """Rebuild an observer ``Reading`` from :func:`measure`'s dict (to answer questions from it)."""
-    from camreasoner.observer import Reading
+    from camreasoner.observer.reading import Reading
 
     return Reading(
         video=data["video"],

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from camreasoner.backends.base import Backend, BackendItem
-from camreasoner.questions import Question
-from camreasoner.vqa import option_probabilities
+from camreasoner.formats.questions import Question
+from camreasoner.qa.vqa import option_probabilities
 
 
 def pass_rate_from_reading(q: Question, reading: dict[str, Any]) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 DEFAULT_RATIOS: tuple[float, float, float] = (0.9, 0.05, 0.05)

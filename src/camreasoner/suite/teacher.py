@@ -2,7 +2,7 @@
 
 A sample is kept only if it is in strict O-T-A format, its answer letter is right, and its
 ``<observation>`` makes at least one checkable claim and contradicts none of the observer's
-measurements (camreasoner.consistency). Every rejected sample is counted under its reason.
+measurements (camreasoner.qa.consistency). Every rejected sample is counted under its reason.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from camreasoner.backends.base import Backend, BackendItem
-from camreasoner.consistency import check_observation
-from camreasoner.ota import parse_strict
+from camreasoner.core.ota import parse_strict
+from camreasoner.qa.consistency import check_observation
 
 REASONS = (
     "accepted",

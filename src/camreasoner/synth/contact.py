@@ -12,9 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camreasoner.core.taxonomy import PRIMITIVES, answer_string
 from camreasoner.synth.dataset import SynthOptions, single_plan, synthesize_clip
 from camreasoner.synth.trajectories import ClipPlan
-from camreasoner.taxonomy import PRIMITIVES, answer_string
 
 
 def contact_sheet(frames: list[np.ndarray], title: str, n: int = 6, cols: int = 3) -> np.ndarray:

@@ -7,7 +7,7 @@ Layout of a data set directory DIR::
                          seed, index, recipe, intrinsics (per frame [fx, fy, cx, cy]), poses (per frame
                          world-to-camera [R | t], 3x4), pose_convention
     DIR/binary.json      the 15 binary questions per clip (CameraBench format; null labels skipped)
-    DIR/vqa.json         multiple-choice questions from camreasoner.vqa.vqa_questions
+    DIR/vqa.json         multiple-choice questions from camreasoner.qa.vqa.vqa_questions
     DIR/synth.json       manifest: settings, counts, texture source, failed clips (written last)
 
 Work goes to DIR/.tmp first (clips and one record per finished clip), so an interrupted run resumes
@@ -30,9 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.labels import ClipLabel, write_labels
-from camreasoner.questions import Question, binary_question, write_json_atomic, write_questions
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.io import write_json_atomic
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.formats.labels import ClipLabel, write_labels
+from camreasoner.formats.questions import Question, binary_question, write_questions
 from camreasoner.synth.effects import Effects, apply_photometric, sample_effects
 from camreasoner.synth.render import render_clip
 from camreasoner.synth.scene import Camera, Scene, assign_textures, make_layout, size_backdrop
@@ -45,7 +47,6 @@ from camreasoner.synth.trajectories import (
     validate_primitives,
     validate_recipes,
 )
-from camreasoner.taxonomy import PRIMITIVES
 
 FORMAT = "camreasoner-synth"
 FORMAT_VERSION = 1
@@ -281,17 +282,17 @@ def _check_out_dir(out: Path, identity: dict[str, Any]) -> str:
 
 
 def _vqa_questions(labels: list[ClipLabel], seed: int) -> tuple[list[Question] | None, str]:
-    """The VQA questions of every clip via camreasoner.vqa (issue 6), or None and why not."""
+    """The VQA questions of every clip via camreasoner.qa.vqa (issue 6), or None and why not."""
     try:
-        from camreasoner.vqa import vqa_questions
+        from camreasoner.qa.vqa import vqa_questions
     except ImportError as exc:
-        return None, f"camreasoner.vqa unavailable ({exc})"
+        return None, f"camreasoner.qa.vqa unavailable ({exc})"
     out: list[Question] = []
     for label in labels:
         rng = random.Random(f"{seed}:{label.extra['index']}:vqa")
         index = int(label.extra["index"])
         out.extend(vqa_questions(label, rng, index, data_source=DATA_SOURCE, dataset="synth"))
-    return out, "camreasoner.vqa.vqa_questions"
+    return out, "camreasoner.qa.vqa.vqa_questions"
 
 
 def binary_questions(labels: list[ClipLabel]) -> list[Question]:

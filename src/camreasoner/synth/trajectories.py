@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, FAMILIES, PRIMITIVES, compatible
 from camreasoner.synth.effects import Shake
 from camreasoner.synth.scene import Camera, camera_from_params, rot_x, rot_y, rot_z
-from camreasoner.taxonomy import CONFUSABLE_PAIRS, FAMILIES, PRIMITIVES, compatible
 
 FAMILY_OF: dict[str, str] = {p: fam for fam, pair in FAMILIES.items() for p in pair}
 POSITIVE: dict[str, str] = {

@@ -11,6 +11,8 @@ import av
 import cv2
 import numpy as np
 
+from camreasoner.core.io import atomic_path
+
 
 def write_mp4(path: str | os.PathLike[str], frames: Sequence[np.ndarray], fps: float, crf: int = 23) -> None:
     """Encode RGB uint8 frames (H, W, 3; even H and W) as an H.264 MP4 at ``fps``; atomic (tmp + rename).
@@ -20,9 +22,8 @@ def write_mp4(path: str | os.PathLike[str], frames: Sequence[np.ndarray], fps: f
     """
     path = Path(path)
     height, width = frames[0].shape[:2]
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     rate = Fraction(fps).limit_denominator(1001)
-    try:
+    with atomic_path(path, suffix=path.suffix) as tmp:
         with av.open(str(tmp), mode="w", format="mp4") as container:
             stream = container.add_stream(
                 "libx264",
@@ -42,10 +43,6 @@ def write_mp4(path: str | os.PathLike[str], frames: Sequence[np.ndarray], fps: f
                     container.mux(packet)
             for packet in stream.encode(None):
                 container.mux(packet)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def read_frames(path: str | os.PathLike[str]) -> list[np.ndarray]:

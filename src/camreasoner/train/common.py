@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
 from camreasoner.train.configs import Recipe, check_model_dir, recipe_to_dict
 from camreasoner.train.data import Splits, resolve_splits
 

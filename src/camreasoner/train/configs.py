@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
 
 
 @dataclass
@@ -88,7 +88,7 @@ class DataConfig:
 @dataclass(frozen=True)
 class VideoConfig:
     """How a clip becomes the model's video input: the same sampling as the hf/vllm backends
-    (:class:`camreasoner.model.video_inputs.VideoSampling`), so training sees what evaluation sees."""
+    (:class:`camreasoner.video.sampling.VideoSampling`), so training sees what evaluation sees."""
 
     fps: float = 2.0
     """Frames sampled per second of video."""
@@ -154,7 +154,7 @@ class GRPOSection:
     loss_type: str = "grpo"
     scale_rewards: str = "group"
     rewards: dict[str, float] = field(default_factory=lambda: {"accuracy": 0.9, "format": 0.1})
-    """Reward name -> weight (names from camreasoner.rewards: accuracy, format, consistency)."""
+    """Reward name -> weight (names from camreasoner.train.rewards: accuracy, format, consistency)."""
     online_filtering: bool = True
     """Drop groups whose pass rate on ``filter_reward`` lies outside [filter_low, filter_high] (they
     carry no learning signal), as CamReasoner does."""
@@ -299,7 +299,7 @@ def _check_values(r: Recipe) -> None:
         raise CamReasonerError(f"{src}: 'grpo' needs 0 <= filter_low <= filter_high <= 1")
     if g.vllm_mode not in ("colocate", "server"):
         raise CamReasonerError(f"{src}: key 'grpo.vllm_mode' must be 'colocate' or 'server'")
-    from camreasoner.rewards import check_weights, get_reward
+    from camreasoner.train.rewards import check_weights, get_reward
 
     try:
         check_weights(g.rewards)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from camreasoner.errors import CamReasonerError
+from camreasoner.core.errors import CamReasonerError
 from camreasoner.model.prompt import build_messages
 from camreasoner.train.configs import DataConfig, VideoConfig
 
@@ -111,7 +111,7 @@ def load_rows(
 
 def sampling(video: VideoConfig) -> Any:
     """The backends' :class:`VideoSampling` for a recipe's ``video`` section."""
-    from camreasoner.model.video_inputs import VideoSampling
+    from camreasoner.video.sampling import VideoSampling
 
     return VideoSampling(
         fps=video.fps, max_frames=video.max_frames, max_pixels=video.max_pixels, min_pixels=video.min_pixels
@@ -121,7 +121,7 @@ def sampling(video: VideoConfig) -> Any:
 @functools.lru_cache(maxsize=1024)
 def sampled_video(path: str, video: VideoConfig) -> Any:
     """The clip's frames as the hf/vllm backends sample them (cached: GRPO reuses each clip)."""
-    from camreasoner.model.video_inputs import sample_video
+    from camreasoner.video.sampling import sample_video
 
     return sample_video(path, sampling(video))
 

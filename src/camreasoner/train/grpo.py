@@ -11,8 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from camreasoner.errors import CamReasonerError
-from camreasoner.rewards import get_reward
+from camreasoner.core.errors import CamReasonerError
 from camreasoner.train.common import (
     common_trl_kwargs,
     load_model_and_processor,
@@ -23,6 +22,7 @@ from camreasoner.train.common import (
 )
 from camreasoner.train.configs import Recipe
 from camreasoner.train.data import RL_COLUMNS, VideoInputs, load_rows, prompt_messages
+from camreasoner.train.rewards import get_reward
 
 log = logging.getLogger("camreasoner.train")
 

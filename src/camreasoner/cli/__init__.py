@@ -1,0 +1,1 @@
+"""The command line (Typer): thin wiring over the parts below; nothing else imports it."""

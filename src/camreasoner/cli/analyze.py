@@ -1,0 +1,207 @@
+"""``camreasoner analyze`` and ``camreasoner ask``: a camera-motion reading of one video."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from camreasoner.core.errors import CamReasonerError
+
+VIDEO = typer.Argument(..., help="A video file any FFmpeg build reads (mp4, avi, mkv, ...).")
+BACKEND = typer.Option("geometric", "--backend", help="geometric (CPU, default), hf, vllm, openai, ...")
+MODEL = typer.Option(None, "--model", help="Model path or served name (VLM backends).")
+BASE_URL = typer.Option(None, "--base-url", help="Server URL (vllm/openai backends).")
+HINT = typer.Option(None, "--hint", help="'geometry': give a VLM the observer's measurements as a hint.")
+FPS = typer.Option(None, "--fps", help="Frames per second to sample (default: 4 for the geometric observer, "
+                   "the backend's own default for VLMs, 1 fps as CamReasoner).")
+MAX_FRAMES = typer.Option(None, "--max-frames", help="At most this many sampled frames, spread over the span "
+                          "(default: 64 for the geometric observer, the backend's own for VLMs).")
+MAX_NEW_TOKENS = typer.Option(None, "--max-new-tokens", help="VLM backends: token budget of the response.")
+MAX_PIXELS = typer.Option(None, "--max-pixels", help="VLM backends: pixels per frame after resizing.")
+TEMPERATURE = typer.Option(None, "--temperature", help="VLM backends: sampling temperature (0: greedy).")
+START = typer.Option(None, "--start", help="Start of the span, seconds.")
+END = typer.Option(None, "--end", help="End of the span, seconds.")
+
+
+def _check_sampling(fps: float | None, max_frames: int | None) -> None:
+    if fps is not None and fps <= 0:
+        raise CamReasonerError(f"--fps must be positive, got {fps}")
+    if max_frames is not None and max_frames < 2:
+        raise CamReasonerError(f"--max-frames must be at least 2, got {max_frames}")
+
+
+def _observer_options(fps: float | None, max_frames: int | None, start: float | None, end: float | None):
+    from camreasoner.observer.reading import ObserverOptions
+
+    _check_sampling(fps, max_frames)
+    base = ObserverOptions()
+    return ObserverOptions(fps=base.fps if fps is None else fps,
+                           max_frames=base.max_frames if max_frames is None else max_frames, start=start, end=end)
+
+
+def _backend(name: str, model: str | None, base_url: str | None, hint: str | None, fps: float | None,
+             max_frames: int | None, **generation: Any):
+    """A backend; sampling and generation options left as None take the backend's own defaults."""
+    from camreasoner.backends import get_backend
+
+    if hint not in (None, "geometry"):
+        raise CamReasonerError(f"--hint must be 'geometry', got {hint!r}")
+    _check_sampling(fps, max_frames)
+    if generation.get("max_new_tokens") is not None and generation["max_new_tokens"] < 1:
+        raise CamReasonerError(f"--max-new-tokens must be at least 1, got {generation['max_new_tokens']}")
+    if generation.get("max_pixels") is not None and generation["max_pixels"] < 1:
+        raise CamReasonerError(f"--max-pixels must be positive, got {generation['max_pixels']}")
+    if generation.get("temperature") is not None and generation["temperature"] < 0:
+        raise CamReasonerError(f"--temperature must be >= 0, got {generation['temperature']}")
+    options = {k: v for k, v in generation.items() if v is not None}
+    return get_backend(name, model=model, base_url=base_url, hint=hint, fps=fps, max_frames=max_frames, **options)
+
+
+def _check_video(video: Path) -> None:
+    if not video.exists():
+        raise CamReasonerError(f"{video}: no such file")
+
+
+def reading_via_backend(backend: Any, video: str) -> dict[str, Any]:
+    """Ask the 15 binary questions through ``backend`` and assemble a reading's JSON object."""
+    from camreasoner.backends import BackendItem
+    from camreasoner.core.ota import extract_observation, parse_strict
+    from camreasoner.core.taxonomy import BINARY_OPTIONS, PRIMITIVES, QUESTIONS, YES_LETTER, answer_string
+
+    items = [BackendItem(video=video, question=QUESTIONS[p], options=BINARY_OPTIONS, id=p) for p in PRIMITIVES]
+    responses = backend.answer(items)
+    errors = [r.error for r in responses if r.error]
+    if len(errors) == len(responses):
+        raise CamReasonerError(errors[0])
+    primitives = {p: r.letter == YES_LETTER for p, r in zip(PRIMITIVES, responses, strict=True)}
+    scores = {p: float(r.option_probs.get(YES_LETTER, 0.0)) for p, r in zip(PRIMITIVES, responses, strict=True)}
+    first = next((r.text for r in responses if r.text), "")
+    parsed = parse_strict(first, "AB")
+    observation = extract_observation(first) or ""
+    held = [p for p in PRIMITIVES if primitives[p] and p != "Static"]
+    think = (parsed.think if parsed else "") or (
+        f"Asked the 15 binary questions through the {backend.name} backend; Yes to: {', '.join(held) or 'none'}."
+    )
+    return {
+        "video": video,
+        "primitives": primitives,
+        "scores": {k: round(v, 4) for k, v in scores.items()},
+        "measurements": {"backend": backend.name, "errors": errors,
+                         "responses": {p: r.text for p, r in zip(PRIMITIVES, responses, strict=True)}},
+        "observation": observation,
+        "think": think,
+        "answer": answer_string(primitives),
+    }
+
+
+def _print_reading(obj: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{obj['video']}[/bold]")
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("primitive")
+    table.add_column("P(yes)", justify="right")
+    table.add_column("holds")
+    for name, score in obj["scores"].items():
+        holds = obj["primitives"][name]
+        style = "green" if holds else ("yellow" if score >= 0.3 else "dim")
+        table.add_row(name, f"{score:.2f}", "yes" if holds else "", style=style)
+    console.print(table)
+    console.print(f"[bold]Observation[/bold] {obj['observation']}", highlight=False)
+    console.print(f"[bold]Think[/bold] {obj['think']}", highlight=False)
+    console.print(f"[bold]Answer[/bold] [bold green]{obj['answer']}[/bold green]")
+    for warning in obj["measurements"].get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+
+
+def analyze(
+    video: Path = VIDEO,
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    fps: float = FPS,
+    max_frames: int = MAX_FRAMES,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    max_pixels: int = MAX_PIXELS,
+    temperature: float = TEMPERATURE,
+    start: float = START,
+    end: float = END,
+    backend: str = BACKEND,
+    model: str = MODEL,
+    base_url: str = BASE_URL,
+    hint: str = HINT,
+) -> None:
+    """Read the camera motion of VIDEO: the 15 primitives with scores, and the O-T-A text."""
+    _check_video(video)
+    if backend == "geometric":
+        from camreasoner.observer.reading import analyze_video
+
+        obj = analyze_video(video, _observer_options(fps, max_frames, start, end)).to_json()
+    else:
+        be = _backend(backend, model, base_url, hint, fps, max_frames, max_new_tokens=max_new_tokens,
+                      max_pixels=max_pixels, temperature=temperature)
+        obj = reading_via_backend(be, str(video))
+    if json_out:
+        typer.echo(json.dumps(obj, ensure_ascii=False))
+    else:
+        _print_reading(obj)
+
+
+def ask(
+    video: Path = VIDEO,
+    question: str = typer.Argument(..., help="A CameraBench-style question."),
+    options: list[str] = typer.Option(None, "--options", help='Lettered options, e.g. --options "A. No" "B. Yes".'),
+    fps: float = FPS,
+    max_frames: int = MAX_FRAMES,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    max_pixels: int = MAX_PIXELS,
+    temperature: float = TEMPERATURE,
+    start: float = START,
+    end: float = END,
+    backend: str = BACKEND,
+    model: str = MODEL,
+    base_url: str = BASE_URL,
+    hint: str = HINT,
+    json_out: bool = typer.Option(False, "--json", help="Print text, letter and option probabilities as JSON."),
+    more_options: list[str] = typer.Argument(None, hidden=True, metavar=""),
+) -> None:
+    """Answer QUESTION about VIDEO and print the full O-T-A response."""
+    from camreasoner.core.taxonomy import BINARY_OPTIONS
+    from camreasoner.qa.question_map import map_question
+
+    _check_video(video)
+    if more_options and not options:
+        raise CamReasonerError(f"unexpected argument {more_options[0]!r} (options go after --options)")
+    opts = [*(options or []), *(more_options or [])] or list(BINARY_OPTIONS)
+    if backend == "geometric":
+        from camreasoner.observer.reading import analyze_video, answer_question
+
+        map_question(question, opts)  # fail on an unmappable question before decoding the video
+        reading = analyze_video(video, _observer_options(fps, max_frames, start, end))
+        response = answer_question(reading, question, opts)
+        warnings = reading.warnings
+    else:
+        from camreasoner.backends import BackendItem
+
+        be = _backend(backend, model, base_url, hint, fps, max_frames, max_new_tokens=max_new_tokens,
+                      max_pixels=max_pixels, temperature=temperature)
+        response = be.answer([BackendItem(video=str(video), question=question, options=tuple(opts))])[0]
+        if response.error:
+            raise CamReasonerError(response.error)
+        warnings = []
+    if json_out:
+        typer.echo(json.dumps({"text": response.text, "letter": response.letter,
+                               "option_probs": response.option_probs, "warnings": warnings}))
+        return
+    typer.echo(response.text)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``analyze`` and ``ask`` to the app."""
+    app.command("analyze")(analyze)
+    app.command("ask")(ask)

@@ -1,0 +1,60 @@
+"""``camreasoner train sft|grpo --config FILE``: SFT and GRPO on O-T-A chains over video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+CONFIG = typer.Option(..., "--config", help="A YAML recipe (see configs/).")
+OUTPUT = typer.Option(None, "--output-dir", help="Override train.output_dir.")
+STEPS = typer.Option(None, "--max-steps", help="Override train.max_steps.")
+RESUME = typer.Option(False, "--resume", help="Resume from the latest checkpoint in the output directory.")
+
+
+def _run(stage: str, config: Path, output_dir: Path | None, max_steps: int | None, resume: bool) -> None:
+    import logging
+
+    from camreasoner.core.errors import CamReasonerError
+    from camreasoner.train.common import apply_overrides
+    from camreasoner.train.configs import load_recipe
+
+    recipe = load_recipe(config)
+    if recipe.stage != stage:
+        raise CamReasonerError(f"{config}: stage is {recipe.stage!r}; run it with `camreasoner train {recipe.stage}`")
+    apply_overrides(recipe, str(output_dir) if output_dir else None, max_steps)
+    if resume:
+        recipe.train.resume_from_checkpoint = True
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if stage == "sft":
+        from camreasoner.train.sft import run_sft as run
+    else:
+        from camreasoner.train.grpo import run_grpo as run
+    typer.echo(str(run(recipe)))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``train`` command group to ``app``."""
+    train = typer.Typer(help="Train a Qwen2.5-VL model: SFT on O-T-A chains, then GRPO.", no_args_is_help=True)
+
+    @train.command("sft")
+    def sft(config: Path = CONFIG, output_dir: Path | None = OUTPUT, max_steps: int | None = STEPS,
+            resume: bool = RESUME) -> None:
+        """Supervised fine-tuning (TRL SFTTrainer) on the suite's SFT split; prints the final model dir."""
+        _run("sft", config, output_dir, max_steps, resume)
+
+    @train.command("grpo")
+    def grpo(config: Path = CONFIG, output_dir: Path | None = OUTPUT, max_steps: int | None = STEPS,
+             resume: bool = RESUME) -> None:
+        """GRPO (TRL GRPOTrainer extended to video) on the suite's RL split; prints the final model dir."""
+        _run("grpo", config, output_dir, max_steps, resume)
+
+    @train.command("check")
+    def check(config: Path = CONFIG) -> None:
+        """Validate a recipe (keys, types, values) without loading data or a model."""
+        from camreasoner.train.configs import load_recipe
+
+        recipe = load_recipe(config)
+        typer.echo(f"{config}: ok ({recipe.stage}; hardware: {recipe.hardware or 'unstated'})")
+
+    app.add_typer(train, name="train")

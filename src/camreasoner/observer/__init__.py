@@ -1,0 +1,8 @@
+"""The geometric observer: camera motion from point tracks, calibrated per-primitive scores, O-T-A text.
+
+Public API: ``analyze_video(path, options) -> Reading`` and ``answer_question(reading, question, options)``.
+"""
+
+from camreasoner.observer.reading import ObserverOptions, Reading, analyze_video, answer_question
+
+__all__ = ["ObserverOptions", "Reading", "analyze_video", "answer_question"]

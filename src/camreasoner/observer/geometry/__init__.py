@@ -1,0 +1,11 @@
+"""Pure geometric functions on arrays: tracks, robust global motion models, parallax, cues.
+
+Each function takes NumPy arrays and returns arrays or small dataclasses; no state, no I/O, no torch.
+Camera axes: x right, y down, z forward (conventions.md).
+"""
+
+from camreasoner.observer.geometry.cues import ClipCues, integrate_pairs
+from camreasoner.observer.geometry.models import PairMotion, estimate_pair, intrinsics
+from camreasoner.observer.geometry.tracks import track_points
+
+__all__ = ["ClipCues", "PairMotion", "estimate_pair", "integrate_pairs", "intrinsics", "track_points"]

@@ -1,0 +1,132 @@
+"""Integrate per-pair motion over a clip into the cues behind each primitive family."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from camreasoner.observer.geometry.models import PairMotion
+
+
+@dataclass
+class ClipCues:
+    """A clip's camera-motion cues (operator's signs: right, up, forward, clockwise, zoom in > 0).
+
+    Rotations are totals in degrees; ``zoom_pct`` is the focal-length change in percent;
+    ``truck``/``pedestal``/``dolly`` are the translational image motion along each camera axis
+    summed over the clip, as a share of the frame width; ``*_agree`` is the share of the motion
+    (by magnitude) that has the sign of the total. ``content_dx``/``content_dy``: background motion
+    of the frame centre as a share of width/height (x right, y down). ``motion``: median background
+    motion per second as a share of the width; ``shake``: RMS of the jitter around the smoothed path
+    (share of width per pair); ``parallax_share``: pairs whose motion showed parallax.
+    """
+
+    duration: float = 0.0
+    pairs: int = 0
+    valid_pairs: int = 0
+    pan_deg: float = 0.0
+    tilt_deg: float = 0.0
+    roll_deg: float = 0.0
+    zoom_pct: float = 0.0
+    truck: float = 0.0
+    pedestal: float = 0.0
+    dolly: float = 0.0
+    pan_agree: float = 1.0
+    tilt_agree: float = 1.0
+    roll_agree: float = 1.0
+    zoom_agree: float = 1.0
+    truck_agree: float = 1.0
+    pedestal_agree: float = 1.0
+    dolly_agree: float = 1.0
+    content_dx: float = 0.0
+    content_dy: float = 0.0
+    motion: float = 0.0
+    max_motion: float = 0.0
+    shake: float = 0.0
+    parallax_share: float = 0.0
+    parallax_ratio: float = 0.0
+    rigid_share: float = 0.0
+    foe_x: float | None = None
+    foe_y: float | None = None
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        """JSON-able dict, floats rounded to 5 significant digits."""
+        return {k: (float(f"{v:.5g}") if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def _agree(values: np.ndarray, total: float) -> float:
+    mag = float(np.abs(values).sum())
+    if mag <= 0:
+        return 1.0
+    return float(np.abs(values[np.sign(values) == np.sign(total)]).sum() / mag) if total else 0.5
+
+
+def _detrended_rms(series: np.ndarray, window: int = 5) -> float:
+    if len(series) < 3:
+        return 0.0
+    k = min(window, len(series))
+    kernel = np.ones(k) / k
+    pad = np.pad(series, ((k // 2, k - 1 - k // 2), (0, 0)), mode="edge")
+    smooth = np.stack([np.convolve(pad[:, j], kernel, mode="valid") for j in range(series.shape[1])], axis=1)
+    return float(np.sqrt(np.mean(np.sum((series - smooth) ** 2, axis=1))))
+
+
+# One pair's translation counts at most this many times the median translating pair's: a single pair
+# (a hand entering the frame, a failed fit) does not make a camera move.
+MAX_PAIR_TRANSLATION_RATIO = 3.0
+
+
+def _capped(trans: np.ndarray) -> np.ndarray:
+    """Per-pair translations (N, 3) with each pair's size capped (see MAX_PAIR_TRANSLATION_RATIO)."""
+    size = np.linalg.norm(trans, axis=1)
+    moving = size > 0
+    if moving.sum() == 0:
+        return trans
+    cap = MAX_PAIR_TRANSLATION_RATIO * float(np.median(size[moving]))
+    scale = np.where(size > cap, cap / np.maximum(size, 1e-12), 1.0)
+    return trans * scale[:, None]
+
+
+def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: float) -> ClipCues:
+    """Sum per-pair motion (from :func:`estimate_pair`) over a clip of frames of ``size`` (w, h)."""
+    w, h = size
+    cues = ClipCues(pairs=len(pairs), duration=float(sum(p.dt for p in pairs)))
+    ok = [p for p in pairs if p.valid]
+    cues.valid_pairs = len(ok)
+    if not ok:
+        return cues
+    pan = np.array([p.pan for p in ok])
+    tilt = np.array([p.tilt for p in ok])
+    roll = np.array([p.roll for p in ok])
+    zoom = np.array([p.log_zoom for p in ok])
+    trans = _capped(np.array([p.translation for p in ok]))
+    truck, pedestal, dolly = trans[:, 0], -trans[:, 1], trans[:, 2]
+    cues.pan_deg = math.degrees(pan.sum())
+    cues.tilt_deg = math.degrees(tilt.sum())
+    cues.roll_deg = math.degrees(roll.sum())
+    cues.zoom_pct = (math.exp(zoom.sum()) - 1.0) * 100.0
+    cues.truck, cues.pedestal, cues.dolly = float(truck.sum()), float(pedestal.sum()), float(dolly.sum())
+    for name, values, total in (
+        ("pan", pan, pan.sum()), ("tilt", tilt, tilt.sum()), ("roll", roll, roll.sum()),
+        ("zoom", zoom, zoom.sum()), ("truck", truck, cues.truck), ("pedestal", pedestal, cues.pedestal),
+        ("dolly", dolly, cues.dolly),
+    ):
+        setattr(cues, f"{name}_agree", _agree(values, float(total)))
+    shifts = np.array([p.shift for p in ok])
+    cues.content_dx = float(shifts[:, 0].sum() / w)
+    cues.content_dy = float(shifts[:, 1].sum() / h)
+    rates = np.array([p.flow_px / w / max(p.dt, 1e-6) for p in ok])
+    cues.motion = float(np.median(rates))
+    cues.max_motion = float(np.percentile(rates, 90))
+    cues.shake = _detrended_rms(shifts / w)
+    cues.parallax_share = float(np.mean([p.model == "essential" for p in ok]))
+    cues.parallax_ratio = float(np.median([p.parallax_ratio for p in ok]))
+    cues.rigid_share = float(np.mean([p.rigid_share for p in ok]))
+    tz = trans[:, 2].sum()
+    if abs(tz) > 1e-9 and abs(cues.dolly) > 0.5 * np.abs(trans).sum(axis=0).max():
+        cues.foe_x = float(0.5 + focal * trans[:, 0].sum() / tz / w)
+        cues.foe_y = float(0.5 + focal * trans[:, 1].sum() / tz / h)
+    return cues

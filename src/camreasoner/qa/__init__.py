@@ -1,0 +1,1 @@
+"""Question semantics: VQA generation, option meanings, question-to-primitive mapping, observation consistency."""

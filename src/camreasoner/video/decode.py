@@ -1,0 +1,204 @@
+"""One PyAV decoder for every part: opening, probing, timed frame iteration, grey conversion.
+
+A file that cannot be opened raises :class:`CamReasonerError` naming the file; a stream that breaks
+part-way ends the iteration with a warning instead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from camreasoner.core.errors import CamReasonerError
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about the first video stream; width/height are as displayed (rotated)."""
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    duration: float | None
+    frames: int | None
+    rotation: int
+    codec: str
+
+
+def open_video(path: str | os.PathLike[str]):
+    import av
+
+    p = Path(path)
+    if not p.exists():
+        raise CamReasonerError(f"{p}: no such file")
+    if not p.is_file():
+        raise CamReasonerError(f"{p}: not a file")
+    if p.stat().st_size == 0:
+        raise CamReasonerError(f"{p}: empty file, not a video")
+    try:
+        container = av.open(str(p))
+    except av.FFmpegError as exc:
+        raise CamReasonerError(f"{p}: not a readable video ({short_error(exc)})") from None
+    if not container.streams.video:
+        container.close()
+        raise CamReasonerError(f"{p}: no video stream in the file")
+    stream = container.streams.video[0]
+    if stream.codec_context is None or not stream.codec_context.name:
+        container.close()
+        raise CamReasonerError(f"{p}: unsupported video codec")
+    return container, stream
+
+
+def short_error(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+    # PyAV messages end with ": '<path>'"; the caller already names the file.
+    return text.split("; last error log")[0].rstrip(": ").split(": '")[0]
+
+
+def _rate(stream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            value = float(rate)
+            if 0 < value < 1000:
+                return value
+    return 25.0
+
+
+def _stream_duration(container, stream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000
+    return None
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Read a video's header: size, frame rate, duration, codec; a clear error if it is not a video."""
+    import av
+
+    container, stream = open_video(path)
+    try:
+        cc = stream.codec_context
+        rotation = 0
+        try:
+            first = next(container.decode(stream), None)
+        except av.FFmpegError as exc:
+            raise CamReasonerError(f"{path}: cannot decode the video stream ({short_error(exc)})") from None
+        if first is None:
+            raise CamReasonerError(f"{path}: the video stream has no frames")
+        rotation = int(getattr(first, "rotation", 0) or 0)
+        width, height = int(first.width), int(first.height)
+        if rotation % 180:
+            width, height = height, width
+        return VideoInfo(
+            path=str(path),
+            width=width,
+            height=height,
+            fps=_rate(stream),
+            duration=_stream_duration(container, stream),
+            frames=int(stream.frames) or None,
+            rotation=rotation,
+            codec=str(cc.name),
+        )
+    finally:
+        container.close()
+
+
+_PLANAR_LUMA = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"}
+
+
+def grey_image(frame, size: tuple[int, int]) -> np.ndarray:
+    """A decoded frame as a grey uint8 array of ``size`` (w, h): the luma plane, area-downscaled
+    (no colour conversion for the usual YUV formats; other formats go through libswscale)."""
+    import cv2
+
+    if frame.format.name in _PLANAR_LUMA:
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+        if (frame.width, frame.height) == size:
+            return luma.copy()
+        return cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    return frame.reformat(width=size[0], height=size[1], format="gray").to_ndarray()
+
+
+def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """The (width, height) that fits ``max_side`` keeping the aspect ratio, rounded to even numbers."""
+    if not max_side or max(width, height) <= max_side:
+        return width - width % 2, height - height % 2
+    scale = max_side / max(width, height)
+    w = max(2, int(round(width * scale / 2)) * 2)
+    h = max(2, int(round(height * scale / 2)) * 2)
+    return w, h
+
+
+def frame_time(frame, ordinal: int, fps: float, stream_start: float) -> float:
+    """A decoded frame's time in seconds from the stream's start.
+
+    ``ordinal`` counts decoded frames from 0; it dates a frame whose packet carries no timestamp
+    (the first such frame is at 0 s, the next at 1 / fps, ...).
+    """
+    if frame.time is None:
+        return ordinal / fps
+    return float(frame.time) - stream_start
+
+
+def stream_start_time(stream) -> float:
+    """The stream's first timestamp in seconds (0 when the container does not say)."""
+    return float(stream.start_time * stream.time_base) if stream.start_time and stream.time_base else 0.0
+
+
+def timed_frames(container, stream, fps: float, warnings: list[str], label: str) -> Iterator[tuple[Any, float]]:
+    """Yield ``(frame, seconds)`` for every decoded frame of ``stream``.
+
+    A stream that breaks part-way ends the iteration and appends one line to ``warnings``
+    (``label`` names the file); decoding errors never escape.
+    """
+    import av
+
+    start = stream_start_time(stream)
+    frames = container.decode(stream)
+    ordinal = 0
+    last = None
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except av.FFmpegError as exc:
+            where = f"{last:.2f} s" if last is not None else "the start"
+            warnings.append(f"{label}: stream corrupt after {where} ({short_error(exc)})")
+            return
+        last = frame_time(frame, ordinal, fps, start)
+        ordinal += 1
+        yield frame, last
+
+
+def decode_all(path: str | os.PathLike[str]) -> int:
+    """Decode every frame of the first video stream and return the count (the decode-only baseline)."""
+    container, stream = open_video(path)
+    stream.thread_type = "AUTO"
+    n = 0
+    try:
+        for _ in container.decode(stream):
+            n += 1
+    finally:
+        container.close()
+    return n
+
+
+def frame_count_hint(info: VideoInfo) -> int | None:
+    """The number of frames the header implies, if it says."""
+    if info.frames:
+        return info.frames
+    if info.duration:
+        return int(math.floor(info.duration * info.fps))
+    return None
