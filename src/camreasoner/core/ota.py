@@ -7,7 +7,10 @@ the blocks but whitespace; ``X`` is one option letter.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from camreasoner.core.taxonomy import split_option
 
 _STRICT = re.compile(
     r"^\s*<observation>(?P<observation>.*?)</observation>\s*"
@@ -18,7 +21,7 @@ _STRICT = re.compile(
 _ANSWER_BLOCK = re.compile(r"<answer>(.*?)</answer>", flags=re.S)
 _BLOCK = re.compile(r"<observation>(.*?)</observation>", flags=re.S)
 _LETTER = re.compile(r"^\s*\(?([A-Z])\)?\s*(?:[.):].*)?$", flags=re.S)
-_LONE_LETTER = re.compile(r"(?<![A-Za-z])([A-Z])(?![A-Za-z])")
+_BARE = re.compile(r"^\s*\(?([A-Z])\)?\s*(?:[.):]\s*(?P<rest>.*?))?\s*$", flags=re.S)
 _TAGS = ("observation", "think", "answer")
 
 
@@ -42,6 +45,7 @@ def format_ota(observation: str, think: str, answer: str) -> str:
 
 
 def _letter_of(answer_text: str, valid: str | None) -> str | None:
+    """The letter an ``<answer>`` block holds (``B``, ``(B)``, ``B.``, ``B. Yes``), or None."""
     match = _LETTER.match(answer_text)
     if not match:
         return None
@@ -78,20 +82,51 @@ def is_strict_format(text: str, valid_letters: str | None = None) -> bool:
     return parse_strict(text, valid_letters) is not None
 
 
-def extract_letter(text: str, valid_letters: str | None = None) -> str | None:
-    """Lenient answer extraction: the first ``<answer>`` block's letter, else a lone option letter.
+def _option_texts(options: str | Sequence[str] | None) -> tuple[str | None, dict[str, str]]:
+    """Valid letters and letter -> option text from ``"AB"`` or ``["A. No", "B. Yes"]``."""
+    if options is None:
+        return None, {}
+    if isinstance(options, str):
+        return options, {}
+    texts: dict[str, str] = {}
+    for option in options:
+        try:
+            letter, text = split_option(str(option))
+        except ValueError:
+            continue
+        texts[letter] = text
+    return "".join(texts), texts
 
-    A lone letter is taken only when exactly one distinct valid letter stands alone in the text.
+
+def _bare_letter(text: str, valid: str | None, texts: dict[str, str]) -> str | None:
+    """The letter of a response that is only a letter, optionally followed by its option text."""
+    match = _BARE.match(text)
+    if not match:
+        return None
+    letter, rest = match.group(1), match.group("rest")
+    if valid is not None and letter not in valid:
+        return None
+    if rest is None or not rest.strip():
+        return letter
+    rest = rest.strip().rstrip(".").strip()
+    if letter in texts:
+        return letter if rest.casefold() == texts[letter].rstrip(".").strip().casefold() else None
+    return letter if "\n" not in rest else None
+
+
+def extract_letter(text: str, options: str | Sequence[str] | None = None) -> str | None:
+    """The one answer reader: the first ``<answer>`` block's letter, or a response that is only a letter.
+
+    Accepted bare responses: ``B``, ``B.``, ``(B)``, ``B. Yes`` (the letter and its option text;
+    when only the letters are known, one line after ``B.``). A capital letter inside prose is no
+    answer. ``options`` is the item's letters (``"AB"``) or options (``["A. No", "B. Yes"]``); a
+    letter outside them is no answer.
     """
+    valid, texts = _option_texts(options)
     block = _ANSWER_BLOCK.search(text)
     if block is not None:
-        return _letter_of(block.group(1), valid_letters)
-    candidates = {m.group(1) for m in _LONE_LETTER.finditer(text)}
-    if valid_letters is not None:
-        candidates &= set(valid_letters)
-    if len(candidates) == 1:
-        return candidates.pop()
-    return None
+        return _letter_of(block.group(1), valid)
+    return _bare_letter(text, valid, texts)
 
 
 def extract_observation(text: str) -> str | None:
