@@ -11,19 +11,13 @@ Layout of a data set directory DIR::
     DIR/synth.json       manifest: settings, counts, texture source, failed clips (written last)
 
 Work goes to DIR/.tmp first (clips and one record per finished clip), so an interrupted run resumes
-where it stopped and a finished directory never holds half-written files.
+where it stopped and a finished directory never holds half-written files (camreasoner.synth.output).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import multiprocessing
 import os
-import random
-import shutil
-import signal
-import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +25,22 @@ from typing import Any
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.core.io import write_json_atomic
 from camreasoner.core.taxonomy import PRIMITIVES
-from camreasoner.formats.labels import ClipLabel, write_labels
-from camreasoner.formats.questions import Question, binary_question, write_questions
+from camreasoner.formats.labels import ClipLabel
+from camreasoner.formats.questions import Question
+from camreasoner.synth import output
 from camreasoner.synth.effects import Effects, apply_photometric, sample_effects
+from camreasoner.synth.output import (
+    JobResult,
+    Source,
+    SynthResult,
+    assemble,
+    check_out_dir,
+    finished_result,
+    open_stage,
+    run_jobs,
+    save_result,
+)
 from camreasoner.synth.render import render_clip
 from camreasoner.synth.scene import Camera, Scene, assign_textures, make_layout, size_backdrop
 from camreasoner.synth.trajectories import (
@@ -54,6 +59,7 @@ POSE_CONVENTION = (
     "world_to_camera: X_cam = R @ X_world + t; world = first frame's camera (x right, y down, z forward)"
 )
 DATA_SOURCE = "camreasoner-synth"
+SOURCE = Source(DATA_SOURCE, "synth")
 
 
 @dataclass
@@ -201,22 +207,10 @@ def clip_name(seed: int, index: int) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Workers
+# Jobs and the data set directory (camreasoner.synth.output)
 
 
-def _init_worker() -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
-    # Ctrl-C reaches the whole process group: the parent alone handles it (and ends the workers).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def _run_job(job: tuple[ClipPlan, int, SynthOptions, str]) -> tuple[int, dict[str, Any] | None, str | None]:
+def _run_job(job: tuple[ClipPlan, int, SynthOptions, str]) -> JobResult:
     """Render, encode and label one clip into the staging directory; errors are returned, not raised."""
     from camreasoner.synth.writer import write_mp4
 
@@ -231,10 +225,6 @@ def _run_job(job: tuple[ClipPlan, int, SynthOptions, str]) -> tuple[int, dict[st
         return plan.index, None, f"{type(exc).__name__}: {exc}"
 
 
-# ----------------------------------------------------------------------------------------------
-# Output directory checks, staging and assembly
-
-
 def _identity(clips: int, seed: int, opts: SynthOptions) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -245,79 +235,12 @@ def _identity(clips: int, seed: int, opts: SynthOptions) -> dict[str, Any]:
     }
 
 
-def _check_out_dir(out: Path, identity: dict[str, Any]) -> str:
-    """'new', 'resume' or 'done'; raise if ``out`` holds something else."""
-    if out.exists() and not out.is_dir():
-        raise CamReasonerError(f"{out}: exists and is not a directory")
-    if not out.exists():
-        return "new"
-    entries = sorted(os.listdir(out))
-    if not entries:
-        return "new"
-    manifest = out / "synth.json"
-    if manifest.is_file():
-        try:
-            info = json.loads(manifest.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, OSError):
-            info = {}
-        if info.get("format") == FORMAT and {k: info.get(k) for k in identity} == identity:
-            return "done"
-        differ = [k for k in ("clips", "seed", "settings") if info.get(k) != identity[k]] or ["format"]
-        raise CamReasonerError(
-            f"{out}: holds another data set ({info.get('clips')} clips, seed {info.get('seed')}; "
-            f"different {', '.join(differ)}); choose a new --out"
-        )
-    if entries == [".tmp"]:
-        stage_manifest = out / ".tmp" / "synth.json"
-        try:
-            info = json.loads(stage_manifest.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
-            info = {}
-        if info == identity:
-            return "resume"
-        raise CamReasonerError(
-            f"{out}: holds an unfinished data set with other settings; remove it or choose a new --out"
-        )
-    raise CamReasonerError(f"{out}: not empty (holds {entries[0]!r}); choose an empty or new --out directory")
-
-
-def _vqa_questions(labels: list[ClipLabel], seed: int) -> tuple[list[Question] | None, str]:
-    """The VQA questions of every clip via camreasoner.qa.vqa (issue 6), or None and why not."""
-    try:
-        from camreasoner.qa.vqa import vqa_questions
-    except ImportError as exc:
-        return None, f"camreasoner.qa.vqa unavailable ({exc})"
-    out: list[Question] = []
-    for label in labels:
-        rng = random.Random(f"{seed}:{label.extra['index']}:vqa")
-        index = int(label.extra["index"])
-        out.extend(vqa_questions(label, rng, index, data_source=DATA_SOURCE, dataset="synth"))
-    return out, "camreasoner.qa.vqa.vqa_questions"
+_save_result = save_result
 
 
 def binary_questions(labels: list[ClipLabel]) -> list[Question]:
     """All 15 binary questions of every clip (null labels skipped), ids ``<Primitive>_<clip index>``."""
-    out = []
-    for label in labels:
-        for p in PRIMITIVES:
-            value = label.primitives.get(p)
-            if value is None:
-                continue
-            out.append(binary_question(p, label.path, value, int(label.extra["index"]),
-                                       data_source=DATA_SOURCE, dataset="synth"))  # fmt: skip
-    return out
-
-
-@dataclass
-class SynthResult:
-    """What generate_dataset did."""
-
-    out_dir: Path
-    clips: int
-    failed: list[dict[str, Any]]
-    status: str  # "written" | "resumed" | "already complete"
-    vqa: str
-    textures: str
+    return output.binary_questions(labels, SOURCE)
 
 
 def generate_dataset(out_dir: str | os.PathLike[str], clips: int, seed: int, *,
@@ -353,100 +276,18 @@ def generate_dataset(out_dir: str | os.PathLike[str], clips: int, seed: int, *,
     plans = plan_clips(clips, seed, opts.primitives, opts.max_combo, opts.recipes)  # checks the mix too
     out = Path(out_dir)
     identity = _identity(clips, seed, opts)
-    state = _check_out_dir(out, identity)
+    state = check_out_dir(out, identity)
     textures = texture_source()
     if state == "done":
-        info = json.loads((out / "synth.json").read_text(encoding="utf-8"))
-        return SynthResult(out, info["counts"]["clips"], info.get("failed", []), "already complete",
-                           info.get("vqa", ""), info.get("textures", ""))  # fmt: skip
-    stage = out / ".tmp"
-    (stage / "clips").mkdir(parents=True, exist_ok=True)
-    (stage / "records").mkdir(exist_ok=True)
-    write_json_atomic(stage / "synth.json", identity)
-    done = {
-        int(p.stem)
-        for p in (stage / "records").glob("*.json")
-        if '"record"' in p.read_text(encoding="utf-8")[:12]
-    }
+        return finished_result(out)
+    stage, done = open_stage(out, identity)
     todo = [p for p in plans if p.index not in done]
     jobs = [(p, seed, opts, str(stage)) for p in todo]
-    _run_jobs(jobs, stage, workers, progress, total=clips, completed=clips - len(todo))
+    run_jobs(_run_job, jobs, stage, workers, progress, total=clips, completed=clips - len(todo))
     return _assemble(out, stage, plans, seed, identity, textures, resumed=state == "resume")
-
-
-def _save_result(stage: Path, index: int, record: dict[str, Any] | None, error: str | None) -> None:
-    payload = {"record": record} if record is not None else {"error": error, "index": index}
-    write_json_atomic(stage / "records" / f"{index:06d}.json", payload, indent=None)
-
-
-def _run_jobs(jobs: list, stage: Path, workers: int, progress: bool, total: int, completed: int) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        # SIGTERM ends the run like Ctrl-C: workers stopped, finished clips kept for a resume.
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    if workers > 1 and len(jobs) > 1:
-        ctx = multiprocessing.get_context("spawn")  # fork would copy OpenCV's thread pool
-        pool = ctx.Pool(min(workers, len(jobs)), initializer=_init_worker)
-        results = pool.imap_unordered(_run_job, jobs, chunksize=1)
-    else:
-        pool = None
-        results = map(_run_job, jobs)
-    try:
-        with Progress(*columns, disable=not progress, transient=False) as bar:
-            task = bar.add_task("synth", total=total, completed=completed)
-            for index, record, error in results:
-                _save_result(stage, index, record, error)
-                bar.advance(task)
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _assemble(out: Path, stage: Path, plans: list[ClipPlan], seed: int, identity: dict[str, Any],
               textures: str, resumed: bool) -> SynthResult:  # fmt: skip
-    labels: list[ClipLabel] = []
-    failed: list[dict[str, Any]] = []
-    for plan in plans:
-        payload = json.loads((stage / "records" / f"{plan.index:06d}.json").read_text(encoding="utf-8"))
-        if "record" in payload:
-            rec = payload["record"]
-            labels.append(ClipLabel(rec["path"], rec["primitives"],
-                                    {k: v for k, v in rec.items() if k not in ("path", "primitives")}))  # fmt: skip
-        else:
-            failed.append({"index": plan.index, "error": payload["error"]})
-    if not labels:
-        raise CamReasonerError(f"{out}: every clip failed (first: {failed[0]['error']}); nothing written")
-    write_labels(stage / "labels.jsonl", labels)
-    binary = binary_questions(labels)
-    write_questions(stage / "binary.json", binary)
-    vqa, vqa_note = _vqa_questions(labels, seed)
-    if vqa is not None:
-        write_questions(stage / "vqa.json", vqa)
-    counts = {
-        "clips": len(labels),
-        "binary_questions": len(binary),
-        "vqa_questions": len(vqa) if vqa is not None else 0,
-        "recipes": {
-            k: sum(1 for lab in labels if lab.extra["recipe"]["kind"] == k)
-            for k in sorted({lab.extra["recipe"]["kind"] for lab in labels})
-        },  # fmt: skip
-        "true": {p: sum(1 for lab in labels if lab.primitives[p] is True) for p in PRIMITIVES},
-        "null": {p: sum(1 for lab in labels if lab.primitives[p] is None) for p in PRIMITIVES},
-    }
-    manifest = {**identity, "counts": counts, "failed": failed, "textures": textures, "vqa": vqa_note,
-                "pose_convention": POSE_CONVENTION}  # fmt: skip
-    if (out / "clips").exists():
-        shutil.rmtree(out / "clips")
-    os.replace(stage / "clips", out / "clips")
-    for name in ("labels.jsonl", "binary.json", "vqa.json"):
-        if (stage / name).exists():
-            os.replace(stage / name, out / name)
-    write_json_atomic(out / "synth.json", manifest)
-    shutil.rmtree(stage)
-    return SynthResult(out, len(labels), failed, "resumed" if resumed else "written", vqa_note, textures)
+    extra = {"textures": textures, "pose_convention": POSE_CONVENTION}
+    return assemble(out, stage, [p.index for p in plans], seed, identity, extra, SOURCE, resumed)
