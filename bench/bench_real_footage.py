@@ -1,0 +1,170 @@
+"""Camera motion on real footage: the geometric observer beside Open-Sora's flow tagger, one table.
+
+Sets (every one generated with a fixed seed, so anyone gets the same clips):
+
+- semi-real ``vtest`` (opencv-doc's pedestrians, a fixed camera) and ``tree`` (opencv-doc's webcam:
+  leaves and a hand moving in front of it), each through the virtual camera of
+  ``camreasoner synth --from-video``: a CALIBRATION set (the observer's thresholds may be tuned on
+  it) and a REPORT set (a different seed, never tuned on);
+- rendered: ``camreasoner synth`` with effects on, a seed no calibration uses;
+- real shots of the sample clips, labelled by eye (bench/data/real_shots.jsonl; see
+  docs/synthetic-data.md for how they were judged); unsure labels are null and left out.
+
+Per set and reader: clips exactly right (every known label), false Yes per clip (a Yes where the
+label is No), missed Yes (share of the Yes labels answered No), balanced accuracy and mean AP
+(camreasoner.evaluate.metrics, conventions.md's definitions).
+
+    nice python bench/bench_real_footage.py --clips 30 --work /tmp/realfoot
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.evaluate.metrics import BinaryItem, binary_metrics
+from camreasoner.formats.labels import read_labels
+from camreasoner.observer import ObserverOptions, analyze_video
+from camreasoner.synth import generate_dataset
+from camreasoner.synth.realcam import generate_realcam_dataset
+from camreasoner.testing.sample_clips import sample_clip
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from opensora_tagger import tag  # noqa: E402
+
+REAL_SHOTS = Path(__file__).resolve().parent / "data" / "real_shots.jsonl"
+# (name, source or "rendered", role, seed). Calibration seeds may be tuned on; report seeds never.
+SETS = (
+    ("vtest", "vtest", "calibration", 1101),
+    ("vtest", "vtest", "report", 2101),
+    ("tree", "tree", "calibration", 1102),
+    ("tree", "tree", "report", 2102),
+    ("rendered", "rendered", "report", 3103),
+)
+TUNED_ON = ("the observer may be tuned on the calibration sets (seeds 1101, 1102) and on rendered sets of "
+            "its own seeds; never on the report sets (seeds 2101, 2102, 3103) nor on the real shots")  # fmt: skip
+
+
+@dataclass
+class Clip:
+    """One clip to read: a file, an optional time range, and its known labels."""
+
+    path: Path
+    labels: dict[str, bool | None]
+    start: float | None = None
+    end: float | None = None
+
+
+def synthetic_clips(root: Path) -> list[Clip]:
+    """The clips of a generated set with their labels."""
+    return [Clip(root / lab.path, lab.primitives) for lab in read_labels(root / "labels.jsonl")]
+
+
+def real_shot_clips(path: Path = REAL_SHOTS) -> list[Clip]:
+    """The hand-labelled shots: ``path`` names a sample clip, ``start``/``end`` the shot in seconds."""
+    out = []
+    for lab in read_labels(path):
+        out.append(Clip(sample_clip(lab.path), lab.primitives, lab.extra["start"], lab.extra["end"]))
+    return out
+
+
+def read_observer(clip: Clip) -> tuple[dict[str, bool], dict[str, float]]:
+    """The geometric observer's decisions and scores."""
+    reading = analyze_video(clip.path, ObserverOptions(start=clip.start, end=clip.end))
+    return reading.primitives, reading.scores
+
+
+def read_tagger(clip: Clip) -> tuple[dict[str, bool], dict[str, float]]:
+    """Open-Sora's tagger's decisions and vote-share scores."""
+    t = tag(clip.path, clip.start, clip.end)
+    return t.primitives, t.scores
+
+
+READERS = {"observer": read_observer, "open-sora": read_tagger}
+
+
+def score_set(clips: list[Clip], reader) -> dict[str, float | None]:
+    """Clips exactly right, false Yes per clip, missed Yes share, balanced accuracy, mean AP."""
+    items: list[BinaryItem] = []
+    exact = false_yes = missed = n_yes = 0
+    for clip in clips:
+        try:
+            pred, score = reader(clip)
+        except CamReasonerError as exc:  # an unreadable clip: no answers, every known label counts wrong
+            print(f"warning: {exc}", file=sys.stderr)
+            pred, score = {}, {}
+        ok = True
+        for p in PRIMITIVES:
+            truth = clip.labels.get(p)
+            if truth is None:
+                continue
+            said = pred.get(p)
+            items.append(BinaryItem(p, truth, said, score.get(p), clip=str(clip.path)))
+            ok &= said == truth
+            false_yes += bool(said) and not truth
+            n_yes += truth
+            missed += truth and not said
+        exact += ok
+    m = binary_metrics(items, n_boot=200)
+    return {"exact": exact / len(clips), "false_yes": false_yes / len(clips),
+            "missed_yes": missed / n_yes if n_yes else None,
+            "balanced_accuracy": m["balanced_accuracy"], "mean_ap": m["mean_ap"]}  # fmt: skip
+
+
+def make_set(work: Path, source: str, seed: int, clips: int) -> Path:
+    """Generate (or reuse, if complete) one set under ``work``."""
+    root = work / f"{source}_{seed}"
+    if source == "rendered":
+        generate_dataset(root, clips, seed, effects=True, progress=False)
+    else:
+        generate_realcam_dataset(root, [sample_clip(source)], clips, seed, progress=False)
+    return root
+
+
+def fmt(v: float | None) -> str:
+    return "  -  " if v is None else f"{v:5.3f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--clips", type=int, default=30, help="clips per generated set")
+    ap.add_argument("--work", type=Path, default=None, help="keep generated sets here (reused when complete)")
+    ap.add_argument("--only", default="", help="comma-separated set names to run (vtest, tree, rendered, real)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = ap.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="realfoot_"))
+    only = {s for s in args.only.split(",") if s}
+    rows = []
+    t0 = time.perf_counter()
+    plan: list[tuple[str, str, str, list[Clip]]] = []
+    for name, source, role, seed in SETS:
+        if only and name not in only:
+            continue
+        label = f"{name} semi-real" if source != "rendered" else "rendered (synth, effects on)"
+        plan.append((label, role, f"seed {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
+    if (not only or "real" in only) and REAL_SHOTS.is_file():
+        plan.append(("real shots (by eye)", "report", REAL_SHOTS.name, real_shot_clips()))
+    print(f"{'set':<30} {'role':<12} {'from':<16} {'clips':>5} {'reader':<10} {'exact':>6} "
+          f"{'falseY/clip':>11} {'missedY':>7} {'bal.acc':>7} {'meanAP':>6}")  # fmt: skip
+    for label, role, origin, clips in plan:
+        for reader_name, reader in READERS.items():
+            r = score_set(clips, reader)
+            rows.append({"set": label, "role": role, "from": origin, "clips": len(clips), "reader": reader_name, **r})
+            print(f"{label:<30} {role:<12} {origin:<16} {len(clips):>5} {reader_name:<10} {fmt(r['exact']):>6} "
+                  f"{fmt(r['false_yes']):>11} {fmt(r['missed_yes']):>7} {fmt(r['balanced_accuracy']):>7} "
+                  f"{fmt(r['mean_ap']):>6}", flush=True)  # fmt: skip
+    print(f"calibration = may be tuned on; report = never tuned on: {TUNED_ON}")
+    print(f"{time.perf_counter() - t0:.0f} s; sets in {work}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
