@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from camreasoner.core.taxonomy import PRIMITIVES
-from camreasoner.video.decode import open_video, timed_frames
+from camreasoner.video.decode import open_video, probe, timed_frames
 
 TO_PRIMITIVE = {
     "static": "Static",
@@ -107,10 +107,11 @@ def clip_type(samples: list[str]) -> str:
 def grey_frames(path: str | os.PathLike[str], start: float | None = None, end: float | None = None,
                 every: int = 15) -> list[np.ndarray]:  # fmt: skip
     """Grey frames 0, every, 2*every, ... of the video (or of its [start, end) seconds), full size."""
+    fps = probe(path).fps  # dates frames whose packets carry no timestamp
     container, stream = open_video(path)
     out, k = [], 0
     try:
-        for frame, t in timed_frames(container, stream, float(stream.average_rate or 25), [], str(path)):
+        for frame, t in timed_frames(container, stream, fps, [], str(path)):
             if start is not None and t < start - 1e-6:
                 continue
             if end is not None and t >= end - 1e-6:
