@@ -252,8 +252,8 @@ def generate_dataset(out_dir: str | os.PathLike[str], clips: int, seed: int, *,
     """Write a synthetic data set to ``out_dir`` (see the module docstring). Same seed, same data set.
 
     Raises CamReasonerError for bad settings or an ``out_dir`` that holds anything else.
-    ``recipes`` restricts the kinds of clip (trajectories.RECIPE_KINDS). With ``workers`` > 1 the
-    workers are spawned processes: call this from under ``if __name__ == "__main__":`` in a script.
+    ``recipes`` restricts the kinds of clip (trajectories.RECIPE_KINDS; EXTRA_RECIPE_KINDS such as
+    ``sequence`` only by name). With ``workers`` > 1 the workers are spawned processes: call this from under ``if __name__ == "__main__":`` in a script.
     """
     from camreasoner.synth.textures import texture_source
 

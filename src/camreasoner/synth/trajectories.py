@@ -221,10 +221,14 @@ class Trajectory:
 # Recipes: which kind of clip each index of a data set is.
 
 RECIPE_KINDS = ("single", "combo", "confusable", "static", "static_subjects", "shake", "subtle")
+# Recipes made only when asked for by name (--recipes sequence): the default mix stays as it is.
+EXTRA_RECIPE_KINDS = ("sequence",)
 RECIPE_WEIGHTS = {
     "single": 0.42, "combo": 0.2, "confusable": 0.16, "static": 0.05, "static_subjects": 0.06,
-    "shake": 0.06, "subtle": 0.05,
+    "shake": 0.06, "subtle": 0.05, "sequence": 0.1,
 }  # fmt: skip
+# A sequence clip changes motion at a random share of the clip in this range.
+SEQUENCE_CHANGE = (0.35, 0.65)
 
 
 @dataclass
@@ -237,6 +241,8 @@ class ClipPlan:
     pair: int | None = None  # index of the pair's first clip (shared scene and magnitude)
     role: str = ""  # "a" (rotation / zoom) or "b" (its translation look-alike)
     sign: int = 1
+    # sequence: the primitives of the first and of the second phase (an empty phase: the camera stops)
+    phases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 def validate_primitives(names: list[str] | None) -> tuple[str, ...]:
@@ -283,11 +289,12 @@ def validate_recipes(names: list[str] | None) -> tuple[str, ...]:
     """Check recipe kind names (comma-separated items allowed); unknown -> CamReasonerError."""
     if not names:
         return RECIPE_KINDS
+    known = RECIPE_KINDS + EXTRA_RECIPE_KINDS
     out: list[str] = []
     for item in names:
         for name in (n.strip() for n in item.split(",")):
-            if name and name not in RECIPE_KINDS:
-                raise CamReasonerError(f"unknown recipe {name!r} (known: {', '.join(RECIPE_KINDS)})")
+            if name and name not in known:
+                raise CamReasonerError(f"unknown recipe {name!r} (known: {', '.join(known)})")
             if name and name not in out:
                 out.append(name)
     if not out:
@@ -318,6 +325,7 @@ def plan_clips(
             kinds.append("combo")
         if _confusable_choices(primitives):
             kinds.append("confusable")
+        kinds.append("sequence")
     if "Static" in primitives:
         kinds += ["static", "static_subjects", "shake"]
     kinds = [k for k in kinds if k in recipes]
@@ -350,9 +358,27 @@ def plan_clips(
             plans.append(ClipPlan(i + 1, kind, (), pair=i, role="b", sign=sign))
             plans[-2].primitives = (fam,)
             plans[-1].primitives = (fam,)
+        elif kind == "sequence":
+            plans.append(_sequence_plan(i, primitives, rng))
         else:
             plans.append(ClipPlan(i, kind, ()))
     return plans
+
+
+def _sequence_plan(index: int, allowed: tuple[str, ...], rng: np.random.Generator) -> ClipPlan:
+    """Two phases: a motion then a stop, a stop then a motion, or one motion then another."""
+    moving = [p for p in allowed if p != "Static"]
+    first = moving[int(rng.integers(len(moving)))]
+    others = [p for p in moving if FAMILY_OF[p] != FAMILY_OF[first]]
+    choice = int(rng.integers(3))
+    if choice == 2 and others:
+        phases: tuple[tuple[str, ...], tuple[str, ...]] = ((first,), (others[int(rng.integers(len(others)))],))
+    elif choice == 1:
+        phases = ((), (first,))
+    else:
+        phases = ((first,), ())
+    prims = tuple(sorted({*phases[0], *phases[1]}, key=PRIMITIVES.index))
+    return ClipPlan(index, "sequence", prims, phases=phases)
 
 
 def build_trajectory(plan: ClipPlan, rng: np.random.Generator, pair_rng: np.random.Generator,
@@ -367,6 +393,17 @@ def build_trajectory(plan: ClipPlan, rng: np.random.Generator, pair_rng: np.rand
     if plan.kind in ("single", "combo"):
         motions = [random_motion(p, rng) for p in plan.primitives]
         return Trajectory(motions, shake, near_depth, duration, kind=plan.kind)
+    if plan.kind == "sequence":
+        change = float(rng.uniform(*SEQUENCE_CHANGE))
+        windows = ((0.0, change), (change, 1.0))
+        motions = []
+        for phase, (a, b) in zip(plan.phases, windows, strict=True):
+            for p in phase:
+                lo, hi = CLEAR_RANGE[FAMILY_OF[p]]
+                motions.append(Motion(p, float(rng.uniform(lo, hi)), "linear", a, b))
+        extra = {"change": round(change, 4), "change_s": round(change * duration, 4),
+                 "phases": [list(plan.phases[0]), list(plan.phases[1])]}  # fmt: skip
+        return Trajectory(motions, shake, near_depth, duration, kind="sequence", extra=extra)
     if plan.kind == "subtle":
         return Trajectory(
             [random_motion(plan.primitives[0], rng, subtle=True)], shake, near_depth, duration, "subtle"
