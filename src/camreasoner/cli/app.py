@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "camreasoner.cli.model",
     "camreasoner.cli.suite",
     "camreasoner.cli.train",
+    "camreasoner.cli.label", "camreasoner.cli.view",
 )
 
 for _module_name in COMMAND_MODULES:

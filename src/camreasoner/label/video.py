@@ -1,0 +1,116 @@
+"""One video -> its shot rows (or one error line). Never raises for a bad video."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.label.cmotion import cmotion
+from camreasoner.label.options import LabelOptions
+from camreasoner.label.shots import Shot, detect_shots
+from camreasoner.label.timeline import FAMILY_NAMES, MotionSeries, format_timeline, timeline
+
+# Reader warnings that mean the file could not be read whole: the video goes to errors.jsonl.
+BROKEN_MARKERS = ("truncated", "corrupt", "decoding stopped", "broken")
+
+
+def series_from_reading(reading: Any) -> MotionSeries | None:
+    """The observer's per-pair motion (``Reading.series``) as arrays; None when the reading has none."""
+    samples = getattr(reading, "series", None)
+    if not samples:
+        return None
+
+    def get(s: Any, name: str, default: Any = 0.0) -> Any:
+        return s.get(name, default) if isinstance(s, dict) else getattr(s, name, default)
+
+    rows = []
+    for s in samples:
+        tr = get(s, "translation", (0.0, 0.0, 0.0))
+        rows.append([get(s, "pan"), get(s, "tilt"), get(s, "roll"), get(s, "zoom"), tr[0], -tr[1], tr[2]])
+    return MotionSeries(
+        t0=np.array([get(s, "t0") for s in samples], float),
+        t1=np.array([get(s, "t1") for s in samples], float),
+        rates=np.array(rows, float).reshape(len(samples), len(FAMILY_NAMES)),
+        valid=np.array([bool(get(s, "valid", True)) for s in samples]),
+    )
+
+
+def _label_values(decisions: dict[str, bool], scores: dict[str, float], unsure: float) -> dict[str, bool | None]:
+    """Decisions with the unsure ones (score within ``unsure`` of 0.5) as None."""
+    return {p: (None if abs(scores[p] - 0.5) < unsure else bool(decisions[p])) for p in PRIMITIVES}
+
+
+def _magnitude(reading: Any) -> float:
+    """Median background speed, percent of the frame width per second."""
+    cues = reading.measurements.get("cues", {})
+    return round(100.0 * float(cues.get("motion", 0.0)), 4)
+
+
+def shot_row(video: str, rel: str, index: int, shot: Shot, reading: Any, opts: LabelOptions) -> dict[str, Any]:
+    """One row of shots.parquet from a shot's observer reading."""
+    values = _label_values(reading.primitives, reading.scores, opts.unsure)
+    held = [p for p in PRIMITIVES if values[p]]
+    segments = timeline(series_from_reading(reading), shot.start, shot.end, opts.timeline, held)
+    return {
+        "video": video,
+        "path": rel,
+        "shot": index,
+        "start": shot.start,
+        "end": shot.end,
+        "start_frame": shot.start_frame,
+        "end_frame": shot.end_frame,
+        "primitives": values,
+        "scores": {p: round(float(reading.scores[p]), 4) for p in PRIMITIVES},
+        "segments": segments,
+        "timeline": format_timeline(segments),
+        "cmotion": cmotion(values),
+        "magnitude": _magnitude(reading),
+        "observation": reading.observation,
+        "think": reading.think,
+        "answer": reading.answer,
+        "measurements": json.dumps(reading.measurements, sort_keys=True),
+        "warnings": list(reading.warnings),
+        "backend": opts.backend,
+    }
+
+
+def _broken(warnings: list[str]) -> str | None:
+    for w in warnings:
+        if any(m in w.lower() for m in BROKEN_MARKERS):
+            return w
+    return None
+
+
+def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
+    """``{"video", "duration", "rows": [...], "error": None}`` or with ``"error": "<one line>"``."""
+    from camreasoner.observer.reading import ObserverOptions, analyze_video
+    from camreasoner.video.decode import probe
+
+    result: dict[str, Any] = {"video": video, "duration": 0.0, "rows": [], "error": None}
+    try:
+        info = probe(video)
+        duration = float(info.duration or 0.0)
+        result["duration"] = round(duration, 4)
+        n_frames = max(1, round(duration * info.fps))
+        if opts.shots:
+            shots = detect_shots(video, duration, info.fps, opts.min_shot, opts.shot_threshold)
+        else:
+            shots = [Shot(0.0, round(duration, 4), 0, n_frames)]
+        for i, shot in enumerate(shots):
+            last = i == len(shots) - 1
+            obs = ObserverOptions(fps=opts.fps, max_frames=None, max_side=opts.max_side,
+                                  start=shot.start if i else None, end=None if last else shot.end)
+            reading = analyze_video(video, obs)
+            bad = _broken(reading.warnings)
+            if bad:
+                raise CamReasonerError(bad)
+            result["rows"].append(shot_row(video, rel, i, shot, reading, opts))
+    except CamReasonerError as exc:
+        result.update(rows=[], error=str(exc).splitlines()[0])
+    except Exception as exc:  # noqa: BLE001 - one bad video is an error line, the run goes on
+        result.update(rows=[], error=f"{video}: {type(exc).__name__}: {exc}".splitlines()[0])
+    return result

@@ -1,0 +1,226 @@
+"""camreasoner label / view: inputs, per-shot rows, output formats, errors, exact resume, Ray, the page."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from label_fixtures import make_library
+
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.formats.labels import read_labels
+from camreasoner.label import LabelOptions, run_label
+from camreasoner.label.cmotion import cmotion
+from camreasoner.label.inputs import expand_inputs
+from camreasoner.label.options import TimelineOptions
+from camreasoner.label.run import CRASH_AFTER_ENV, CRASH_AT_ENV
+from camreasoner.label.timeline import MotionSeries, timeline
+
+CLI = str(Path(sys.executable).parent / "camreasoner")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    return make_library(tmp_path_factory.mktemp("labellib"))
+
+
+@pytest.fixture(scope="module")
+def labelled(library, tmp_path_factory):
+    out = tmp_path_factory.mktemp("labelled") / "run"
+    result = run_label([str(library["lib"]), str(library["broken"] / "*.mp4")], out,
+                       LabelOptions(progress=False, video_root=str(library["lib"].parent)))
+    return out, result
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_inputs_files_folders_globs_and_list_files(library, tmp_path):
+    lib = library["lib"]
+    by_dir = expand_inputs([str(lib)])
+    assert by_dir == sorted(str(p) for p in lib.rglob("*.mp4")) and len(by_dir) == 3
+    (tmp_path / "list.txt").write_text("# videos\n" + "\n".join(by_dir) + "\n\n")
+    with (tmp_path / "list.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "text"])
+        w.writerows([[p, "x"] for p in by_dir])
+    pq.write_table(pa.table({"path": by_dir, "aes": [1.0] * 3}), tmp_path / "list.parquet")
+    for name in ("list.txt", "list.csv", "list.parquet"):
+        assert expand_inputs([str(tmp_path / name)]) == by_dir
+    assert expand_inputs([str(lib / "**" / "*.mp4")]) == by_dir
+    assert expand_inputs([str(library["a"]), str(lib)]) == [str(library["a"])] + [p for p in by_dir if p != str(library["a"])]
+    shutil.copy(library["a"], tmp_path / "a_copy.mp4")
+    (tmp_path / "rel2.txt").write_text("a_copy.mp4\n")
+    assert expand_inputs([str(tmp_path / "rel2.txt")]) == [str(tmp_path / "a_copy.mp4")]
+    pq.write_table(pa.table({"file": ["x"]}), tmp_path / "nopath.parquet")
+    with pytest.raises(CamReasonerError, match="no 'path' column"):
+        expand_inputs([str(tmp_path / "nopath.parquet")])
+    with pytest.raises(CamReasonerError, match="no such file, folder or pattern"):
+        expand_inputs([str(tmp_path / "nothing_here")])
+
+
+def test_outputs_reload_with_pyarrow_and_datasets(labelled):
+    out, result = labelled
+    assert result.failed == 3 and not result.already_done
+    rows = [json.loads(x) for x in (out / "shots.jsonl").read_text().splitlines()]
+    table = pq.read_table(out / "shots.parquet")
+    assert table.num_rows == len(rows) >= 4
+    assert table.to_pylist()[0]["primitives"] == rows[0]["primitives"]
+    for name in ("video", "shot", "start", "end", "start_frame", "end_frame", "primitives", "scores", "segments",
+                 "cmotion", "observation", "timeline", "magnitude"):
+        assert name in table.column_names
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.load_dataset("parquet", data_files=str(out / "shots.parquet"), split="train",
+                               cache_dir=str(out.parent / "hf_cache"))
+    assert len(ds) == len(rows) and ds[0]["cmotion"] == rows[0]["cmotion"]
+    assert set(ds[0]["primitives"]) == set(PRIMITIVES)
+    labels = read_labels(out / "labels.jsonl")
+    assert [lab.path for lab in labels] == [r["path"] for r in rows]
+    assert all(lab.extra["end"] > lab.extra["start"] for lab in labels)
+    manifest = json.loads((out / "label.json").read_text())
+    assert manifest["counts"] == {"videos": 6, "labelled": 3, "failed": 3, "shots": len(rows),
+                                  "video_seconds": manifest["counts"]["video_seconds"]}
+
+
+def test_bad_videos_go_to_errors_with_one_line_each(labelled, library):
+    out, _ = labelled
+    errors = [json.loads(x) for x in (out / "errors.jsonl").read_text().splitlines()]
+    assert sorted(Path(e["path"]).name for e in errors) == ["empty.mp4", "text.mp4", "truncated.mp4"]
+    assert all(e["reason"].startswith(e["path"]) and "\n" not in e["reason"] for e in errors)
+    assert "empty file" in next(e["reason"] for e in errors if e["path"].endswith("empty.mp4"))
+
+
+def test_cut_splits_the_clip_into_two_shots(labelled):
+    out, _ = labelled
+    rows = [r for r in map(json.loads, (out / "shots.jsonl").read_text().splitlines()) if r["video"].endswith("cut.mp4")]
+    assert [r["shot"] for r in rows] == [0, 1]
+    assert abs(rows[0]["end_frame"] - 24) <= 2 and rows[1]["start_frame"] == rows[0]["end_frame"]
+    assert rows[0]["segments"][0]["start"] == rows[0]["start"] and rows[0]["segments"][-1]["end"] == rows[0]["end"]
+
+
+def test_labels_feed_suite_build(labelled, library, tmp_path):
+    out, _ = labelled
+    res = cli("suite", "build", "--labels", str(out / "labels.jsonl"), "--video-root", str(library["lib"].parent),
+              "--out", str(tmp_path / "suite"), "--sft", "4", "--rl", "4", "--augment", "none", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "suite" / "hf" / "rl" / "train.parquet").is_file()
+
+
+def test_cli_exit_codes_resume_noop_and_refusal(library, tmp_path):
+    out = tmp_path / "run"
+    res = cli("label", str(library["a"]), "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert "finished: 1 of 1 videos" in res.stdout
+    before = (out / "label.json").stat().st_mtime_ns
+    again = cli("label", str(library["a"]), "--out", str(out), "--quiet")
+    assert again.returncode == 0 and "already finished" in again.stdout
+    assert (out / "label.json").stat().st_mtime_ns == before
+    other = cli("label", str(library["a"]), "--out", str(out), "--fps", "6", "--quiet")
+    assert other.returncode == 2 and other.stderr.count("\n") == 1 and "other options (fps" in other.stderr
+    bad = cli("label", str(library["a"]), str(library["broken"] / "empty.mp4"), "--out", str(tmp_path / "r2"), "--quiet")
+    assert bad.returncode == 1 and "1 video(s) could not be read" in bad.stderr
+    usage = cli("label", str(library["a"]), "--out", str(tmp_path / "r3"), "--workers", "0")
+    assert usage.returncode == 2 and "--workers" in usage.stderr
+
+
+def _table(out: Path) -> list[dict]:
+    return pq.read_table(out / "shots.parquet").to_pylist()
+
+
+def test_resume_after_sigkill_gives_the_uninterrupted_rows(library, labelled, tmp_path):
+    ref, _ = labelled
+    args = ["label", str(library["lib"]), str(library["broken"] / "*.mp4"), "--out", str(tmp_path / "run"),
+            "--video-root", str(library["lib"].parent), "--quiet"]
+    for n in ("1", "2", "2"):
+        killed = cli(*args, env={CRASH_AFTER_ENV: n})
+        assert killed.returncode == -signal.SIGKILL
+    parts = list((tmp_path / "run" / "work" / "parts").glob("*.parquet"))
+    assert len(parts) == 5  # each run labelled only what was missing: 1 + 2 + 2
+    crashed = cli(*args, env={CRASH_AT_ENV: "assemble"})
+    assert crashed.returncode == -signal.SIGKILL and not (tmp_path / "run" / "label.json").exists()
+    final = cli(*args)
+    assert final.returncode == 1, final.stderr
+    assert _table(tmp_path / "run") == _table(ref)
+    assert (tmp_path / "run" / "errors.jsonl").read_text() == (ref / "errors.jsonl").read_text()
+
+
+@pytest.mark.slow
+def test_rows_do_not_depend_on_workers(library, labelled, tmp_path):
+    ref, _ = labelled
+    out = tmp_path / "w2"
+    run_label([str(library["lib"]), str(library["broken"] / "*.mp4")], out,
+              LabelOptions(progress=False, workers=2, video_root=str(library["lib"].parent)))
+    assert _table(out) == _table(ref)
+
+
+@pytest.mark.slow
+def test_ray_local_gives_the_in_process_rows(library, labelled, tmp_path):
+    pytest.importorskip("ray")
+    ref, _ = labelled
+    out = tmp_path / "ray"
+    res = cli("label", str(library["lib"]), str(library["broken"] / "*.mp4"), "--out", str(out), "--video-root",
+              str(library["lib"].parent), "--ray-address", "local", "--workers", "2", "--quiet")
+    assert res.returncode == 1, res.stderr
+    assert _table(out) == _table(ref)
+
+
+def test_cmotion_in_open_sora_vocabulary():
+    none = dict.fromkeys(PRIMITIVES, False)
+    assert cmotion({**none, "Static": True}) == "static"
+    assert cmotion({**none, "Pan_Left": True}) == "pan left"
+    assert cmotion({**none, "Move_Left": True}) == "pan left"
+    assert cmotion({**none, "Move_In": True}) == "zoom in"
+    assert cmotion({**none, "Pan_Right": True, "Tilt_Up": True}) == "pan/tilt"
+    assert cmotion({**none, "Pan_Right": True, "Zoom_In": True}) == "dynamic"
+    assert cmotion({**none, "Pan_Right": None}) == "unknown"
+
+
+def test_timeline_finds_a_pan_then_a_stop():
+    rng = np.random.default_rng(0)
+    t0 = np.arange(0, 4.0, 0.25)
+    rates = np.zeros((len(t0), 7))
+    rates[t0 < 2.1, 0] = -6.0  # Pan_Left at 6 deg/s, then still
+    rates += rng.normal(0, 0.4, rates.shape)
+    series = MotionSeries(t0, t0 + 0.25, rates, np.ones(len(t0), bool))
+    segs = timeline(series, 0.0, 4.0, TimelineOptions(), ["Pan_Left"])
+    assert [s["motion"] for s in segs] == [["Pan_Left"], ["Static"]]
+    assert abs(segs[0]["end"] - 2.1) <= 0.3 and segs[0]["start"] == 0.0 and segs[-1]["end"] == 4.0
+
+
+def test_view_writes_a_self_contained_page(labelled, tmp_path):
+    out, _ = labelled
+    res = cli("view", str(out))
+    assert res.returncode == 0, res.stderr
+    page = (out / "index.html").read_text()
+    assert page.count('class="shot"') == pq.read_table(out / "shots.parquet").num_rows
+    assert "data:image/jpeg;base64," in page and "http://" not in page and "https://" not in page
+    assert 'id="prim"' in page and 'id="conf"' in page and 'class="seg"' in page
+
+
+def test_view_in_headless_chromium(labelled, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (make data installs it)")
+    out, _ = labelled
+    assert cli("view", str(out)).returncode == 0
+    shot = tmp_path / "page.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + str(tmp_path / "prof")]
+    subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1000,1400",
+                    (out / "index.html").as_uri()], capture_output=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 5000
+    dom = subprocess.run([browser, *flags, "--dump-dom", (out / "index.html").as_uri()], capture_output=True,
+                         text=True, timeout=120).stdout
+    assert dom.count('<img class="thumb"') >= 4 and "shots shown" in dom and "cmotion" in dom
