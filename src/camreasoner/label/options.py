@@ -19,7 +19,7 @@ class TimelineOptions:
     """
 
     scale: dict[str, float] = field(default_factory=lambda: {
-        "pan": 2.0, "tilt": 2.0, "roll": 2.0, "zoom": 3.0, "truck": 3.0, "pedestal": 3.0, "dolly": 3.0})
+        "pan": 2.0, "tilt": 2.0, "roll": 2.0, "zoom": 1.5, "truck": 1.5, "pedestal": 1.5, "dolly": 1.5})
     penalty: float = 3.0
     min_segment: float = 0.5
     moving: float = 1.0

@@ -54,7 +54,12 @@ def shot_row(video: str, rel: str, index: int, shot: Shot, reading: Any, opts: L
     """One row of shots.parquet from a shot's observer reading."""
     values = _label_values(reading.primitives, reading.scores, opts.unsure)
     held = [p for p in PRIMITIVES if values[p]]
-    segments = timeline(series_from_reading(reading), shot.start, shot.end, opts.timeline, held)
+    series = series_from_reading(reading)
+    if series is None:
+        from camreasoner.label.series import measure_series
+
+        series = measure_series(video, shot.start or None, shot.end, opts.fps, opts.max_side)
+    segments = timeline(series, shot.start, shot.end, opts.timeline, held)
     return {
         "video": video,
         "path": rel,
