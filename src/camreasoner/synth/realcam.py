@@ -222,7 +222,9 @@ def probe_source(path: str | os.PathLike[str], seconds: float) -> VideoSource:
         raise CamReasonerError(f"{path}: the video does not say how long it is; cannot place clips in it")
     if duration < seconds + 1.0 / info.fps:
         raise CamReasonerError(f"{path}: {duration:.2f} s long, shorter than the clip length {seconds:g} s")
-    return VideoSource(str(Path(path).resolve()), info.width, info.height, info.fps, float(duration))
+    # Frames are used as decoded (a rotation flag is not applied), so the window fits their stored size.
+    width, height = (info.height, info.width) if info.rotation % 180 else (info.width, info.height)
+    return VideoSource(str(Path(path).resolve()), width, height, info.fps, float(duration))
 
 
 def read_source_frames(src: VideoSource, times: np.ndarray) -> list[np.ndarray]:
