@@ -26,8 +26,10 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
@@ -92,9 +94,11 @@ def read_tagger(clip: Clip) -> tuple[dict[str, bool], dict[str, float]]:
 READERS = {"observer": read_observer, "open-sora": read_tagger}
 
 
-def score_set(clips: list[Clip], reader) -> dict[str, float | None]:
-    """Clips exactly right, false Yes per clip, missed Yes share, balanced accuracy, mean AP."""
+def score_set(clips: list[Clip], reader) -> dict[str, Any]:
+    """Clips exactly right, false Yes per clip, missed Yes share, balanced accuracy, mean AP, and
+    the false Yes counted per primitive."""
     items: list[BinaryItem] = []
+    where: Counter[str] = Counter()
     exact = false_yes = missed = n_yes = 0
     for clip in clips:
         try:
@@ -111,13 +115,15 @@ def score_set(clips: list[Clip], reader) -> dict[str, float | None]:
             items.append(BinaryItem(p, truth, said, score.get(p), clip=str(clip.path)))
             ok &= said == truth
             false_yes += bool(said) and not truth
+            where[p] += bool(said) and not truth
             n_yes += truth
             missed += truth and not said
         exact += ok
     m = binary_metrics(items, n_boot=200)
     return {"exact": exact / len(clips), "false_yes": false_yes / len(clips),
             "missed_yes": missed / n_yes if n_yes else None,
-            "balanced_accuracy": m["balanced_accuracy"], "mean_ap": m["mean_ap"]}  # fmt: skip
+            "balanced_accuracy": m["balanced_accuracy"], "mean_ap": m["mean_ap"],
+            "false_yes_by_primitive": dict(where.most_common())}  # fmt: skip
 
 
 # Part of a sample clip used as a source: (start, end) seconds.
@@ -187,6 +193,11 @@ def main() -> None:
             print(f"{label:<30} {role:<12} {origin:<16} {len(clips):>5} {reader_name:<10} {fmt(r['exact']):>6} "
                   f"{fmt(r['false_yes']):>11} {fmt(r['missed_yes']):>7} {fmt(r['balanced_accuracy']):>7} "
                   f"{fmt(r['mean_ap']):>6}", flush=True)  # fmt: skip
+    print("false Yes by primitive (observer):")
+    for r in rows:
+        if r["reader"] == "observer":
+            worst = ", ".join(f"{p} {n}" for p, n in r["false_yes_by_primitive"].items() if n) or "none"
+            print(f"  {r['set']} ({r['role']}): {worst}")
     print(f"calibration = may be tuned on; report = never tuned on: {TUNED_ON}")
     print(f"{time.perf_counter() - t0:.0f} s; sets in {work}")
     if args.json:
