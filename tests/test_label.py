@@ -224,3 +224,14 @@ def test_view_in_headless_chromium(labelled, tmp_path):
     dom = subprocess.run([browser, *flags, "--dump-dom", (out / "index.html").as_uri()], capture_output=True,
                          text=True, timeout=120).stdout
     assert dom.count('<img class="thumb"') >= 4 and "shots shown" in dom and "cmotion" in dom
+
+
+def test_analyze_plot_draws_the_curves(library, tmp_path):
+    target = tmp_path / "motion.png"
+    res = cli("analyze", str(library["cut"]), "--plot", str(target), "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["primitives"]
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(target)
+    assert img.shape[0] > 400 and img.shape[1] > 600 and float(img[..., :3].std()) > 0.05

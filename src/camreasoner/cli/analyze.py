@@ -133,9 +133,17 @@ def analyze(
     model: str = MODEL,
     base_url: str = BASE_URL,
     hint: str = HINT,
+    plot: Path = typer.Option(None, "--plot", help="Also draw pan/tilt/roll/zoom/translation over time, with "
+                              "shots and timeline segments, into this PNG."),
 ) -> None:
     """Read the camera motion of VIDEO: the 15 primitives with scores, and the O-T-A text."""
     _check_video(video)
+    if plot is not None:
+        from camreasoner.label.options import LabelOptions
+        from camreasoner.label.plot import plot_video
+
+        _check_sampling(fps, max_frames)
+        plot_video(video, plot, LabelOptions(fps=fps or LabelOptions.fps, progress=False))
     if backend == "geometric":
         from camreasoner.observer.reading import analyze_video
 
