@@ -171,21 +171,21 @@ def test_loading_errors_are_one_clear_line(tmp_path, tiny_model_dir):
 
 def test_cli_builds_the_tiny_model_and_reports_bad_dirs_in_one_line(tmp_path):
     exe = [sys.executable, "-m", "camreasoner.cli.app"]
-    out = subprocess.run([*exe, "tiny-model", "--out", str(tmp_path / "m")], capture_output=True, text=True)
+    out = subprocess.run([*exe, "model", "tiny", "--out", str(tmp_path / "m")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "m" / "model.safetensors").is_file()
-    again = subprocess.run([*exe, "tiny-model", "--out", str(tmp_path / "m")], capture_output=True, text=True)
+    again = subprocess.run([*exe, "model", "tiny", "--out", str(tmp_path / "m")], capture_output=True, text=True)
     assert again.returncode != 0 and again.stderr.strip().count("\n") == 0
-    assert "already holds a checkpoint" in again.stderr
+    assert "already holds a tiny checkpoint" in again.stderr
     from typer.testing import CliRunner
 
     from camreasoner.cli.app import app
 
-    info = CliRunner().invoke(app, ["model-info", str(tmp_path / "m")])
+    info = CliRunner().invoke(app, ["model", "info", str(tmp_path / "m")])
     assert info.exit_code == 0 and '"model_type": "qwen2_5_vl"' in info.output
-    bad = subprocess.run([*exe, "model-info", str(tmp_path / "none")], capture_output=True, text=True)
+    bad = subprocess.run([*exe, "model", "info", str(tmp_path / "none")], capture_output=True, text=True)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert (
         bad.stderr.strip() == f"error: {tmp_path / 'none'}: no such model directory (models are never "
-        "downloaded at run time; download the checkpoint first, or build one with `camreasoner tiny-model --out DIR`)"
+        "downloaded at run time; download the checkpoint first, or build one with `camreasoner model tiny --out DIR`)"
     )

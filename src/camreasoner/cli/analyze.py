@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
+from camreasoner.cli.options import BackendName, HintMode, value_of
 from camreasoner.core.errors import CamReasonerError
 
-VIDEO = typer.Argument(..., help="A video file any FFmpeg build reads (mp4, avi, mkv, ...).")
-BACKEND = typer.Option("geometric", "--backend", help="geometric (CPU, default), hf, vllm, openai, ...")
-MODEL = typer.Option(None, "--model", help="Model path or served name (VLM backends).")
-BASE_URL = typer.Option(None, "--base-url", help="Server URL (vllm/openai backends).")
-HINT = typer.Option(None, "--hint", help="'geometry': give a VLM the observer's measurements as a hint.")
-FPS = typer.Option(None, "--fps", help="Frames per second to sample (default: 4 for the geometric observer, "
-                   "the backend's own default for VLMs, 1 fps as CamReasoner).")
-MAX_FRAMES = typer.Option(None, "--max-frames", help="At most this many sampled frames, spread over the span "
-                          "(default: 64 for the geometric observer, the backend's own for VLMs).")
-MAX_NEW_TOKENS = typer.Option(None, "--max-new-tokens", help="VLM backends: token budget of the response.")
-MAX_PIXELS = typer.Option(None, "--max-pixels", help="VLM backends: pixels per frame after resizing.")
-TEMPERATURE = typer.Option(None, "--temperature", help="VLM backends: sampling temperature (0: greedy).")
-START = typer.Option(None, "--start", help="Start of the span, seconds.")
-END = typer.Option(None, "--end", help="End of the span, seconds.")
+VideoArg = Annotated[Path, typer.Argument(help="A video file any FFmpeg build reads (mp4, avi, mkv, ...).")]
+BackendOpt = Annotated[BackendName, typer.Option("--backend", help="Who answers: the geometric observer "
+                                                 "(CPU) or a VLM / baseline backend.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model path or served name (VLM backends).")]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="Server URL (vllm/openai backends).")]
+HintOpt = Annotated[HintMode | None, typer.Option("--hint", help="Give a VLM the observer's measurements "
+                                                  "as a hint.")]
+FpsOpt = Annotated[float | None, typer.Option("--fps", help="Frames per second to sample (default: 4 for the "
+                                              "geometric observer, the backend's own for VLMs).")]
+MaxFramesOpt = Annotated[int | None, typer.Option("--max-frames", help="At most this many sampled frames "
+                                                  "(default: the observer's or the backend's own).")]
+MaxNewTokensOpt = Annotated[int | None, typer.Option("--max-new-tokens", help="VLM backends: token budget "
+                                                     "of the response.")]
+MaxPixelsOpt = Annotated[int | None, typer.Option("--max-pixels", help="VLM backends: pixels per frame.")]
+TemperatureOpt = Annotated[float | None, typer.Option("--temperature", help="VLM backends: sampling "
+                                                      "temperature (0: greedy).")]
+StartOpt = Annotated[float | None, typer.Option("--start", help="Start of the span, seconds.")]
+EndOpt = Annotated[float | None, typer.Option("--end", help="End of the span, seconds.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+GEOMETRIC = BackendName("geometric")
 
 
 def _check_sampling(fps: float | None, max_frames: int | None) -> None:
@@ -42,13 +49,12 @@ def _observer_options(fps: float | None, max_frames: int | None, start: float | 
                            max_frames=base.max_frames if max_frames is None else max_frames, start=start, end=end)
 
 
-def _backend(name: str, model: str | None, base_url: str | None, hint: str | None, fps: float | None,
+def _backend(name: BackendName, model: str | None, base_url: str | None, hint: HintMode | None,
+             fps: float | None,
              max_frames: int | None, **generation: Any):
     """A backend; sampling and generation options left as None take the backend's own defaults."""
     from camreasoner.backends import get_backend
 
-    if hint not in (None, "geometry"):
-        raise CamReasonerError(f"--hint must be 'geometry', got {hint!r}")
     _check_sampling(fps, max_frames)
     if generation.get("max_new_tokens") is not None and generation["max_new_tokens"] < 1:
         raise CamReasonerError(f"--max-new-tokens must be at least 1, got {generation['max_new_tokens']}")
@@ -57,7 +63,8 @@ def _backend(name: str, model: str | None, base_url: str | None, hint: str | Non
     if generation.get("temperature") is not None and generation["temperature"] < 0:
         raise CamReasonerError(f"--temperature must be >= 0, got {generation['temperature']}")
     options = {k: v for k, v in generation.items() if v is not None}
-    return get_backend(name, model=model, base_url=base_url, hint=hint, fps=fps, max_frames=max_frames, **options)
+    return get_backend(value_of(name), model=model, base_url=base_url, hint=value_of(hint), fps=fps,
+                       max_frames=max_frames, **options)
 
 
 def _check_video(video: Path) -> None:
@@ -120,21 +127,21 @@ def _print_reading(obj: dict[str, Any]) -> None:
 
 
 def analyze(
-    video: Path = VIDEO,
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
-    fps: float = FPS,
-    max_frames: int = MAX_FRAMES,
-    max_new_tokens: int = MAX_NEW_TOKENS,
-    max_pixels: int = MAX_PIXELS,
-    temperature: float = TEMPERATURE,
-    start: float = START,
-    end: float = END,
-    backend: str = BACKEND,
-    model: str = MODEL,
-    base_url: str = BASE_URL,
-    hint: str = HINT,
-    plot: Path = typer.Option(None, "--plot", help="Also draw pan/tilt/roll/zoom/translation over time, with "
-                              "shots and timeline segments, into this PNG."),
+    video: VideoArg,
+    json_out: JsonOpt = False,
+    fps: FpsOpt = None,
+    max_frames: MaxFramesOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    max_pixels: MaxPixelsOpt = None,
+    temperature: TemperatureOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    backend: BackendOpt = GEOMETRIC,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    hint: HintOpt = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw pan/tilt/roll/zoom/translation over "
+                                              "time, with shots and timeline segments, into this PNG.")] = None,
 ) -> None:
     """Read the camera motion of VIDEO: the 15 primitives with scores, and the O-T-A text."""
     _check_video(video)
@@ -144,7 +151,7 @@ def analyze(
 
         _check_sampling(fps, max_frames)
         plot_video(video, plot, LabelOptions(fps=fps or LabelOptions.fps, progress=False))
-    if backend == "geometric":
+    if backend is GEOMETRIC:
         from camreasoner.observer.reading import analyze_video
 
         obj = analyze_video(video, _observer_options(fps, max_frames, start, end)).to_json()
@@ -159,32 +166,31 @@ def analyze(
 
 
 def ask(
-    video: Path = VIDEO,
-    question: str = typer.Argument(..., help="A CameraBench-style question."),
-    options: list[str] = typer.Option(None, "--options", help='Lettered options, e.g. --options "A. No" "B. Yes".'),
-    fps: float = FPS,
-    max_frames: int = MAX_FRAMES,
-    max_new_tokens: int = MAX_NEW_TOKENS,
-    max_pixels: int = MAX_PIXELS,
-    temperature: float = TEMPERATURE,
-    start: float = START,
-    end: float = END,
-    backend: str = BACKEND,
-    model: str = MODEL,
-    base_url: str = BASE_URL,
-    hint: str = HINT,
-    json_out: bool = typer.Option(False, "--json", help="Print text, letter and option probabilities as JSON."),
-    more_options: list[str] = typer.Argument(None, hidden=True, metavar=""),
+    video: VideoArg,
+    question: Annotated[str, typer.Argument(help="A CameraBench-style question.")],
+    option: Annotated[list[str] | None, typer.Option("--option", help='One lettered option; repeat it: '
+                                                     '--option "A. No" --option "B. Yes" (the default).')] = None,
+    fps: FpsOpt = None,
+    max_frames: MaxFramesOpt = None,
+    max_new_tokens: MaxNewTokensOpt = None,
+    max_pixels: MaxPixelsOpt = None,
+    temperature: TemperatureOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    backend: BackendOpt = GEOMETRIC,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    hint: HintOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print text, letter and option probabilities "
+                                           "as JSON.")] = False,
 ) -> None:
     """Answer QUESTION about VIDEO and print the full O-T-A response."""
     from camreasoner.core.taxonomy import BINARY_OPTIONS
     from camreasoner.qa.question_map import map_question
 
     _check_video(video)
-    if more_options and not options:
-        raise CamReasonerError(f"unexpected argument {more_options[0]!r} (options go after --options)")
-    opts = [*(options or []), *(more_options or [])] or list(BINARY_OPTIONS)
-    if backend == "geometric":
+    opts = list(option or []) or list(BINARY_OPTIONS)
+    if backend is GEOMETRIC:
         from camreasoner.observer.reading import analyze_video, answer_question
 
         map_question(question, opts)  # fail on an unmappable question before decoding the video

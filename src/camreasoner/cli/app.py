@@ -29,7 +29,8 @@ COMMAND_MODULES = (
     "camreasoner.cli.model",
     "camreasoner.cli.suite",
     "camreasoner.cli.train",
-    "camreasoner.cli.label", "camreasoner.cli.view",
+    "camreasoner.cli.label",
+    "camreasoner.cli.view",
 )
 
 for _module_name in COMMAND_MODULES:
@@ -43,15 +44,13 @@ for _module_name in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point: run the app, turning user-facing errors into one line and an exit code."""
+    """Entry point. User errors: one ``error:`` line and exit 2; usage errors: Typer's message and exit
+    2; Ctrl-C: exit 130 (Typer turns KeyboardInterrupt into that exit code)."""
     try:
         app()
     except CamReasonerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from camreasoner.cli.options import BackendName, value_of
 from camreasoner.core.errors import CamReasonerError
 
 
@@ -27,54 +29,32 @@ def _kv(pairs: list[str], flag: str) -> dict[str, object]:
 
 
 def build(
-    labels: Path = typer.Option(..., "--labels", help="Labels file (JSON Lines, conventions' format)."),
-    video_root: Path = typer.Option(..., "--video-root", help="Directory the labels' paths are relative to."),
-    out: Path = typer.Option(..., "--out", help="Output directory (resumable: rerun to continue)."),
-    sft: int = typer.Option(18000, "--sft", help="SFT chains to build."),
-    rl: int = typer.Option(38000, "--rl", help="RL samples to build."),
-    teacher: str | None = typer.Option(
-        None, "--teacher", help="Teacher backend (openai, vllm, hf, geometric)."
-    ),
-    teacher_model: str | None = typer.Option(
-        None, "--teacher-model", help="Teacher model path or served name."
-    ),
-    teacher_base_url: str | None = typer.Option(
-        None, "--teacher-base-url", help="OpenAI-compatible server URL."
-    ),
-    teacher_option: list[str] = typer.Option([], "--teacher-option", help="Extra teacher option KEY=VALUE."),
-    k: int = typer.Option(4, "-k", "--k", help="Teacher samples per item."),
-    teacher_items: int | None = typer.Option(
-        None, "--teacher-items", help="Items to send to the teacher (default: --sft)."
-    ),
-    teacher_only: bool = typer.Option(
-        False, "--teacher-only", help="Keep only teacher chains (no grounded fallback)."
-    ),
-    temperature: float = typer.Option(1.0, "--temperature", help="Teacher sampling temperature."),
-    reference: str = typer.Option(
-        "geometric", "--reference", help="Backend whose pass rate gives RL difficulty."
-    ),
-    reference_option: list[str] = typer.Option([], "--reference-option", help="Reference option KEY=VALUE."),
-    reference_k: int = typer.Option(4, "--reference-k", help="Reference samples per RL item."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every random choice."),
-    workers: int = typer.Option(
-        1, "--workers", help="Parallel processes for augmenting and measuring clips."
-    ),
-    ray_address: str | None = typer.Option(
-        None, "--ray-address", help="Run the per-clip stage on this Ray cluster."
-    ),
-    augment: str = typer.Option(
-        "reverse,mirror,crop",
-        "--augment",
-        help="Augmentations: reverse, mirror, reverse_mirror, crop (or 'none').",
-    ),
-    crops: int = typer.Option(1, "--crops", help="Temporal crops per clip (clips with a synth recipe)."),
-    yes_ratio: float = typer.Option(
-        0.5, "--yes-ratio", help="Share of Yes among binary questions, per primitive."
-    ),
-    vqa_rounds: int = typer.Option(4, "--vqa-rounds", help="VQA question draws per clip variant."),
-    split: str = typer.Option("0.9,0.05,0.05", "--split", help="Train,validation,test shares (by clip)."),
-    fps: float = typer.Option(6.0, "--fps", help="Observer sampling rate."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    labels: Annotated[Path, typer.Option("--labels", help="Labels file (JSON Lines, conventions' format).")],
+    video_root: Annotated[Path, typer.Option("--video-root", help="Directory the labels' paths are relative to.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (resumable: rerun to continue).")],
+    sft: Annotated[int, typer.Option("--sft", help="SFT chains to build.")] = 18000,
+    rl: Annotated[int, typer.Option("--rl", help="RL samples to build.")] = 38000,
+    teacher: Annotated[BackendName | None, typer.Option("--teacher", help="Teacher backend (openai, vllm, hf, geometric).")] = None,
+    teacher_model: Annotated[str | None, typer.Option("--teacher-model", help="Teacher model path or served name.")] = None,
+    teacher_base_url: Annotated[str | None, typer.Option("--teacher-base-url", help="OpenAI-compatible server URL.")] = None,
+    teacher_option: Annotated[list[str] | None, typer.Option("--teacher-option", help="Extra teacher option KEY=VALUE.")] = None,
+    k: Annotated[int, typer.Option("-k", "--k", help="Teacher samples per item.")] = 4,
+    teacher_items: Annotated[int | None, typer.Option("--teacher-items", help="Items to send to the teacher (default: --sft).")] = None,
+    teacher_only: Annotated[bool, typer.Option("--teacher-only", help="Keep only teacher chains (no grounded fallback).")] = False,
+    temperature: Annotated[float, typer.Option("--temperature", help="Teacher sampling temperature.")] = 1.0,
+    reference: Annotated[BackendName, typer.Option("--reference", help="Backend whose pass rate gives RL difficulty.")] = BackendName("geometric"),
+    reference_option: Annotated[list[str] | None, typer.Option("--reference-option", help="Reference option KEY=VALUE.")] = None,
+    reference_k: Annotated[int, typer.Option("--reference-k", help="Reference samples per RL item.")] = 4,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random choice.")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="Parallel processes for augmenting and measuring clips.")] = 1,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Run the per-clip stage on this Ray cluster.")] = None,
+    augment: Annotated[str, typer.Option("--augment", help="Augmentations: reverse, mirror, reverse_mirror, crop (or 'none').")] = "reverse,mirror,crop",
+    crops: Annotated[int, typer.Option("--crops", help="Temporal crops per clip (clips with a synth recipe).")] = 1,
+    yes_ratio: Annotated[float, typer.Option("--yes-ratio", help="Share of Yes among binary questions, per primitive.")] = 0.5,
+    vqa_rounds: Annotated[int, typer.Option("--vqa-rounds", help="VQA question draws per clip variant.")] = 4,
+    split: Annotated[str, typer.Option("--split", help="Train,validation,test shares (by clip).")] = "0.9,0.05,0.05",
+    fps: Annotated[float, typer.Option("--fps", help="Observer sampling rate.")] = 6.0,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Build SFT chains and RL samples from labelled clips: OUT/suite.json, OUT/hf, exports, README.md."""
     from camreasoner.suite.build import BuildOptions, build_suite
@@ -91,7 +71,7 @@ def build(
         t_opts["model"] = teacher_model
     if teacher_base_url:
         t_opts["base_url"] = teacher_base_url
-    t_opts.update(_kv(teacher_option, "--teacher-option"))
+    t_opts.update(_kv(teacher_option or [], "--teacher-option"))
     opts = BuildOptions(
         labels=labels,
         video_root=video_root,
@@ -105,13 +85,13 @@ def build(
         yes_ratio=yes_ratio,
         vqa_rounds=vqa_rounds,
         split=shares,  # type: ignore[arg-type]
-        teacher=teacher,
+        teacher=value_of(teacher),
         teacher_options=t_opts,
         k=k,
         teacher_items=teacher_items,
         teacher_only=teacher_only,
-        reference=reference,
-        reference_options=_kv(reference_option, "--reference-option"),
+        reference=value_of(reference),
+        reference_options=_kv(reference_option or [], "--reference-option"),
         reference_k=reference_k,
         observer={"fps": fps},
         ray_address=ray_address,

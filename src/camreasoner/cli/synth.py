@@ -1,9 +1,10 @@
-"""``camreasoner synth``: synthetic camera-motion clips with exact labels."""
+"""``camreasoner synth``: synthetic camera-motion clips with exact labels, rendered or from real footage."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,53 +19,53 @@ def _parse_size(size: str) -> tuple[int, int]:
 
 
 def synth(
-    out: Path = typer.Option(
-        ..., "--out", help="Output directory (new or empty; an unfinished run resumes)."
-    ),
-    clips: int = typer.Option(..., "--clips", help="Number of clips."),
-    seed: int = typer.Option(0, "--seed", help="Seed: same seed and settings, same clips and labels."),
-    size: str = typer.Option("320x240", "--size", help="Frame size WIDTHxHEIGHT (even numbers)."),
-    fps: float = typer.Option(12.0, "--fps", help="Frames per second."),
-    seconds: float = typer.Option(3.0, "--seconds", help="Clip length in seconds."),
-    primitives: list[str] | None = typer.Option(
-        None, "--primitives", help="Restrict to these primitives (repeat the option or separate by commas)."
-    ),
-    max_combo: int = typer.Option(
-        3, "--max-combo", help="Most primitives combined in one clip (1 = no combos)."
-    ),
-    distractors: float = typer.Option(
-        0.3, "--distractors", help="Probability that a clip has moving objects."
-    ),
-    recipes: list[str] | None = typer.Option(
-        None,
-        "--recipes",
-        help="Restrict the kinds of clip: single, combo, confusable, static, static_subjects, shake, subtle.",
-    ),
-    workers: int = typer.Option(
-        1, "--workers", help="Parallel worker processes (results do not depend on it)."
-    ),
-    no_effects: bool = typer.Option(
-        False, "--no-effects", help="No shake, distractors, blur, noise or drift."
-    ),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    out: Annotated[Path, typer.Option("--out", help="Output directory (new or empty; an unfinished run resumes).")],
+    clips: Annotated[int, typer.Option("--clips", help="Number of clips.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed: same seed and settings, same clips and labels.")] = 0,
+    size: Annotated[str, typer.Option("--size", help="Frame size WIDTHxHEIGHT (even numbers).")] = "320x240",
+    fps: Annotated[float, typer.Option("--fps", help="Frames per second.")] = 12.0,
+    seconds: Annotated[float, typer.Option("--seconds", help="Clip length in seconds.")] = 3.0,
+    from_video: Annotated[list[Path] | None, typer.Option(
+        "--from-video", help="Semi-real clips: real footage of a FIXED camera seen through a virtual camera "
+        "(pan, tilt, roll, zoom crop windows, and Static). Repeat for several sources.")] = None,
+    primitives: Annotated[list[str] | None, typer.Option(
+        "--primitives", help="Rendered clips: restrict to these primitives (repeat or separate by commas).")] = None,
+    max_combo: Annotated[int, typer.Option(
+        "--max-combo", help="Rendered clips: most primitives combined in one clip (1 = no combos).")] = 3,
+    distractors: Annotated[float, typer.Option(
+        "--distractors", help="Rendered clips: probability that a clip has moving objects.")] = 0.3,
+    recipes: Annotated[list[str] | None, typer.Option(
+        "--recipes", help="Rendered clips: restrict the kinds of clip: single, combo, confusable, static, "
+        "static_subjects, shake, subtle, sequence.")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (results do not depend on it).")] = 1,
+    no_effects: Annotated[bool, typer.Option(
+        "--no-effects", help="Rendered clips: no shake, distractors, blur, noise or drift.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Render synthetic clips of known camera motion: DIR/clips, labels.jsonl, binary.json, vqa.json."""
-    from camreasoner.synth.dataset import generate_dataset
+    """Write clips of known camera motion: DIR/clips, labels.jsonl, binary.json, vqa.json, synth.json."""
+    if from_video:
+        from camreasoner.synth.realcam import generate_realcam_dataset
 
-    result = generate_dataset(
-        out, clips, seed, size=_parse_size(size), fps=fps, seconds=seconds, primitives=primitives,
-        max_combo=max_combo, distractors=distractors,
-        recipes=recipes, workers=workers, progress=not quiet,
-        effects=not no_effects,
-    )  # fmt: skip
+        rendered_only = {"--primitives": primitives, "--recipes": recipes}
+        given = [flag for flag, value in rendered_only.items() if value]
+        if given:
+            raise CamReasonerError(f"{', '.join(given)}: only for rendered clips, not with --from-video")
+        result = generate_realcam_dataset(out, list(from_video), clips, seed, size=_parse_size(size), fps=fps,
+                                          seconds=seconds, workers=workers, progress=not quiet)
+    else:
+        from camreasoner.synth.dataset import generate_dataset
+
+        result = generate_dataset(
+            out, clips, seed, size=_parse_size(size), fps=fps, seconds=seconds, primitives=primitives,
+            max_combo=max_combo, distractors=distractors, recipes=recipes, workers=workers,
+            progress=not quiet, effects=not no_effects,
+        )  # fmt: skip
     typer.echo(f"{result.status}: {result.clips} clips in {result.out_dir} (textures: {result.textures})")
     if "unavailable" in result.vqa:
         typer.echo(f"warning: vqa.json not written: {result.vqa}", err=True)
     if result.failed:
-        typer.echo(
-            f"warning: {len(result.failed)} clip(s) failed, listed in {result.out_dir / 'synth.json'}",
-            err=True,
-        )
+        typer.echo(f"warning: {len(result.failed)} clip(s) failed, listed in {result.out_dir / 'synth.json'}",
+                   err=True)
 
 
 def register(app: typer.Typer) -> None:

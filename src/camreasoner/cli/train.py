@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-CONFIG = typer.Option(..., "--config", help="A YAML recipe (see configs/).")
-OUTPUT = typer.Option(None, "--output-dir", help="Override train.output_dir.")
-STEPS = typer.Option(None, "--max-steps", help="Override train.max_steps.")
-RESUME = typer.Option(False, "--resume", help="Resume from the latest checkpoint in the output directory.")
+ConfigOpt = Annotated[Path, typer.Option("--config", help="A YAML recipe (see configs/).")]
+OutputOpt = Annotated[Path | None, typer.Option("--output-dir", help="Override train.output_dir.")]
+StepsOpt = Annotated[int | None, typer.Option("--max-steps", help="Override train.max_steps.")]
+ResumeOpt = Annotated[bool, typer.Option("--resume", help="Resume from the latest checkpoint in the output "
+                                         "directory.")]
 
 
 def _run(stage: str, config: Path, output_dir: Path | None, max_steps: int | None, resume: bool) -> None:
@@ -38,19 +40,19 @@ def register(app: typer.Typer) -> None:
     train = typer.Typer(help="Train a Qwen2.5-VL model: SFT on O-T-A chains, then GRPO.", no_args_is_help=True)
 
     @train.command("sft")
-    def sft(config: Path = CONFIG, output_dir: Path | None = OUTPUT, max_steps: int | None = STEPS,
-            resume: bool = RESUME) -> None:
+    def sft(config: ConfigOpt, output_dir: OutputOpt = None, max_steps: StepsOpt = None,
+            resume: ResumeOpt = False) -> None:
         """Supervised fine-tuning (TRL SFTTrainer) on the suite's SFT split; prints the final model dir."""
         _run("sft", config, output_dir, max_steps, resume)
 
     @train.command("grpo")
-    def grpo(config: Path = CONFIG, output_dir: Path | None = OUTPUT, max_steps: int | None = STEPS,
-             resume: bool = RESUME) -> None:
+    def grpo(config: ConfigOpt, output_dir: OutputOpt = None, max_steps: StepsOpt = None,
+             resume: ResumeOpt = False) -> None:
         """GRPO (TRL GRPOTrainer extended to video) on the suite's RL split; prints the final model dir."""
         _run("grpo", config, output_dir, max_steps, resume)
 
     @train.command("check")
-    def check(config: Path = CONFIG) -> None:
+    def check(config: ConfigOpt) -> None:
         """Validate a recipe (keys, types, values) without loading data or a model."""
         from camreasoner.train.configs import load_recipe
 

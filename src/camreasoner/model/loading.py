@@ -26,7 +26,7 @@ def check_model_dir(model: str | os.PathLike[str] | None) -> tuple[Path, dict[st
     if not path.exists():
         raise CamReasonerError(
             f"{path}: no such model directory (models are never downloaded at run time; "
-            "download the checkpoint first, or build one with `camreasoner tiny-model --out DIR`)"
+            "download the checkpoint first, or build one with `camreasoner model tiny --out DIR`)"
         )
     if not path.is_dir():
         raise CamReasonerError(f"{path}: not a directory; --model takes a checkpoint directory")
