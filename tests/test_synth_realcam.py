@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -179,3 +181,27 @@ def test_bad_sources_one_line_nothing_written(source: Path, tmp_path: Path) -> N
             generate_realcam_dataset(out, paths, 2, 0, progress=False, **kw)
         assert message in str(err.value) and "\n" not in str(err.value)
         assert not out.exists()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "camreasoner.cli.app", "synth", *args],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def test_cli_from_video(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    small = ["--size", "96x72", "--fps", "6", "--seconds", "1.5", "--quiet"]
+    res = _cli("--from-video", str(source), "--out", str(out), "--clips", "2", *small)
+    assert res.returncode == 0, res.stderr
+    assert "written: 2 clips" in res.stdout and "footage: still" in res.stdout
+    assert len(read_labels(out / "labels.jsonl")) == 2
+    for args, message in (
+        (["--from-video", str(tmp_path / "none.mp4")], "none.mp4: no such file"),
+        (["--from-video", str(source), "--primitives", "Pan_Left"], "--primitives: only for rendered clips, not with --from-video"),
+        (["--from-video", str(source), "--no-effects", "--max-combo", "2"], "--max-combo, --no-effects: only for rendered"),
+    ):
+        bad = tmp_path / "bad"
+        res = _cli(*args, "--out", str(bad), "--clips", "2", *small)
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode != 0 and len(lines) == 1 and message in lines[0], res.stderr
+        assert not bad.exists()

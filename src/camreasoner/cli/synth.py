@@ -46,7 +46,8 @@ def synth(
     if from_video:
         from camreasoner.synth.realcam import generate_realcam_dataset
 
-        rendered_only = {"--primitives": primitives, "--recipes": recipes}
+        rendered_only = {"--primitives": primitives, "--recipes": recipes, "--max-combo": max_combo != 3,
+                         "--distractors": distractors != 0.3, "--no-effects": no_effects}
         given = [flag for flag, value in rendered_only.items() if value]
         if given:
             raise CamReasonerError(f"{', '.join(given)}: only for rendered clips, not with --from-video")
