@@ -111,7 +111,6 @@ def test_resume_reuses_work_and_rebuilds_the_same_suite(built):
     assert [p.stat().st_mtime_ns for p in cache + videos] == stamps  # nothing measured or encoded twice
     assert {n: list(iter_rows(opts.out, n)) for n in ("sft", "rl")} == before
     assert again.manifest["counts"] == first.manifest["counts"]
-    assert again.seconds < first.seconds
 
 
 def test_exports_load_in_their_consumers_and_round_trip(built):
@@ -236,22 +235,18 @@ def test_cli_errors_are_one_line(synth, tmp_path, args, message):
 
 
 def test_a_killed_build_resumes_without_redoing_work(synth, tmp_path):
+    """SIGKILL right after the third clip's reading is cached (injected, no timing), then the same command."""
     import os
-    import signal
-    import time
 
     out = tmp_path / "killed"
     args = [CLI, "suite", "build", "--labels", str(synth / "labels.jsonl"), "--video-root", str(synth),
             "--out", str(out), "--sft", "10", "--rl", "10", "--no-progress"]  # fmt: skip
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {**os.environ, "CAMREASONER_CRASH_AT": "suite-measured:3"}
+    killed = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+    assert killed.returncode == -9, killed.stderr
     cache = out / "work" / "measure"
-    deadline = time.monotonic() + 120
-    while len(list(cache.glob("*.json"))) < 3 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
     done = {p: p.stat().st_mtime_ns for p in cache.glob("*.json")}
-    assert 3 <= len(done) < 24 and not (out / "suite.json").exists()
+    assert len(done) == 3 and not (out / "suite.json").exists()
     res = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert all(p.stat().st_mtime_ns == t for p, t in done.items())  # earlier readings kept, not redone

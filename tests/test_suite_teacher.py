@@ -110,7 +110,8 @@ def test_teacher_run_with_the_tiny_model_over_an_openai_server(synth, tmp_path, 
     # a random model does not write strict O-T-A: every sample is rejected and counted
     assert reasons["accepted"] == 0 and reasons["format"] + reasons["backend_error"] == 4
     assert manifest["statistics"]["sft_sources"] == {"grounded": 2}
-    log = [json.loads(x) for x in (opts.out / "work" / "teacher-openai.jsonl").read_text().splitlines()]
+    (log_file,) = (opts.out / "work").glob("teacher-openai-*.jsonl")
+    log = [json.loads(x) for x in log_file.read_text().splitlines()]
     assert len(log) == 2 and all(rec["response"] is None for rec in log)
     rl = list(iter_rows(opts.out, "rl"))
     assert len(rl) == 2 and all(r["pass_rate"] in (0.0, 1.0) for r in rl)
@@ -121,3 +122,30 @@ def test_teacher_run_with_the_tiny_model_over_an_openai_server(synth, tmp_path, 
         build_suite(opts)
         assert server2.requests == 0
     assert parse_strict("x") is None
+
+
+def test_sample_logs_are_keyed_by_backend_model_and_sampling(tmp_path):
+    """A changed teacher model or sampler never reuses another's samples; a moved server does."""
+    from camreasoner.suite.build import _log_path
+
+    base = _log_path(tmp_path, "teacher", "openai", {"model": "a", "temperature": 1.0}, 4)
+    moved = {"temperature": 1.0, "model": "a", "api_key": "s", "base_url": "http://127.0.0.1:9/v1"}
+    assert base == _log_path(tmp_path, "teacher", "openai", moved, 4)
+    others = [
+        _log_path(tmp_path, "teacher", "openai", {"model": "b", "temperature": 1.0}, 4),
+        _log_path(tmp_path, "teacher", "openai", {"model": "a", "temperature": 0.7}, 4),
+        _log_path(tmp_path, "teacher", "openai", {"model": "a", "temperature": 1.0}, 8),
+        _log_path(tmp_path, "teacher", "vllm", {"model": "a", "temperature": 1.0}, 4),
+    ]
+    assert len({base, *others}) == 5
+
+
+def test_measurement_cache_key_covers_the_observer(tmp_path):
+    """The cache key holds the observer's identity: a digest of its code and calibration files."""
+    from camreasoner.suite.measure import cache_key, observer_identity
+
+    clip = tmp_path / "x.mp4"
+    clip.write_bytes(b"0")
+    identity = observer_identity()
+    assert identity.split("|")[1] != "" and len(identity.split("|")[1]) == 16
+    assert cache_key(clip, {"fps": 6}) != cache_key(clip, {"fps": 4})

@@ -9,6 +9,7 @@ where it stopped; the exports and the manifest are rewritten (atomically) at the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -304,6 +305,18 @@ class _Log:
         self._fh.close()
 
 
+# Backend options that say how to reach a backend, not what it samples: left out of the log key.
+TRANSPORT_OPTIONS = frozenset({"api_key", "base_url", "timeout", "retries", "concurrency", "batch_size", "device"})
+
+
+def _log_path(out: Path, role: str, backend: str | None, options: dict[str, Any], k: int) -> Path:
+    """A sample log per (backend, model, sampling options, k): a changed model or sampler never reuses
+    another's samples; a moved server or a new secret does."""
+    key = {"backend": backend, "k": k, **{n: v for n, v in options.items() if n not in TRANSPORT_OPTIONS}}
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return out / "work" / f"{role}-{backend}-{digest}.jsonl"
+
+
 # ---- stage 3: chains and RL samples ----------------------------------------------------------
 
 
@@ -320,7 +333,7 @@ def _teacher_chains(
     from camreasoner.backends import get_backend
     from camreasoner.suite.teacher import TeacherItem, sample_teacher
 
-    log = _Log(opts.out / "work" / f"teacher-{opts.teacher}.jsonl")
+    log = _Log(_log_path(opts.out, "teacher", opts.teacher, opts.teacher_options, opts.k))
     todo = [it for it in candidates if it.id not in log.done]
     task = (
         progress.add_task(f"teacher {opts.teacher} (k={opts.k})", total=len(candidates)) if progress else None
@@ -369,7 +382,7 @@ def _pass_rates(
         return {it.id: pass_rate_from_reading(it.question, readings[it.variant.path]) for it in items}
     from camreasoner.backends import get_backend
 
-    log = _Log(opts.out / "work" / f"reference-{opts.reference}.jsonl")
+    log = _Log(_log_path(opts.out, "reference", opts.reference, opts.reference_options, opts.reference_k))
     todo = [it for it in items if it.id not in log.done]
     task = (
         progress.add_task(f"reference {opts.reference} (k={opts.reference_k})", total=len(items))
