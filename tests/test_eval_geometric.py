@@ -61,7 +61,7 @@ def test_vqa_file_gives_per_skill_accuracy(data, tmp_path):
 
 
 def test_killed_run_resumes_to_the_uninterrupted_items(data, tmp_path):
-    args = ["eval", "--bench", str(data / "binary.json"), "--video-root", str(data), "--backend", "geometric",
+    args = ["eval", "run", "--bench", str(data / "binary.json"), "--video-root", str(data), "--backend", "geometric",
             "--bootstrap", "50", "--no-report"]
     full = subprocess.run([CAMRE, *args, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300)
     assert full.returncode == 0, full.stderr

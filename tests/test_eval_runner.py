@@ -142,7 +142,7 @@ def run_cli(*args):
 def test_cli_wrong_video_root_and_malformed_item_fail_in_one_line(bench, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    p = run_cli("eval", "--bench", str(bench / "bench.json"), "--video-root", str(empty),
+    p = run_cli("eval", "run", "--bench", str(bench / "bench.json"), "--video-root", str(empty),
                 "--backend", "always-no", "--out", str(tmp_path / "x"))
     assert p.returncode == 2 and p.stdout == ""
     assert p.stderr.count("\n") == 1 and "matches none of the 6 videos" in p.stderr
@@ -150,7 +150,7 @@ def test_cli_wrong_video_root_and_malformed_item_fail_in_one_line(bench, tmp_pat
     items = json.loads((bench / "bench.json").read_text())
     del items[3]["options"]
     (tmp_path / "bad.json").write_text(json.dumps(items))
-    p = run_cli("eval", "--bench", str(tmp_path / "bad.json"), "--backend", "always-no", "--out", str(tmp_path / "y"))
+    p = run_cli("eval", "run", "--bench", str(tmp_path / "bad.json"), "--backend", "always-no", "--out", str(tmp_path / "y"))
     assert p.returncode == 2 and p.stderr.count("\n") == 1
     assert "item 3" in p.stderr and "'options'" in p.stderr and "Traceback" not in p.stderr
 
@@ -158,7 +158,7 @@ def test_cli_wrong_video_root_and_malformed_item_fail_in_one_line(bench, tmp_pat
 def test_cli_eval_and_compare(bench):
     r = CliRunner()
     for backend in ("always-no", "always-yes"):
-        res = r.invoke(app, ["eval", "--bench", str(bench / "bench.json"), "--video-root", str(bench / "videos"),
+        res = r.invoke(app, ["eval", "run", "--bench", str(bench / "bench.json"), "--video-root", str(bench / "videos"),
                              "--backend", backend, "--out", str(bench / backend), "--bootstrap", "20", "--no-report"])
         assert res.exit_code == 0, res.output
         assert "majority baseline" in res.output
@@ -166,8 +166,12 @@ def test_cli_eval_and_compare(bench):
     assert res.exit_code == 0, res.output
     assert "always-no" in res.output and "always-yes" in res.output and "mean AP" in res.output
     assert "93.3%" in res.output and "6.7%" in res.output  # accuracy of always-no / always-yes
-    res = r.invoke(app, ["eval", "--bench", str(bench / "bench.json")])
-    assert res.exit_code != 0 and "--backend" in str(res.exception)
+    res = r.invoke(app, ["eval", "run", "--bench", str(bench / "bench.json")])
+    assert res.exit_code == 2 and "--backend" in res.output  # a usage error
+    res = r.invoke(app, ["eval", "run", "--bench", str(bench / "bench.json"), "--backend", "nope", "--out", "x"])
+    assert res.exit_code == 2 and "always-no" in res.output  # the choices come from the registry
+    res = r.invoke(app, ["eval"])
+    assert "run" in res.output and "compare" in res.output  # bare eval prints help
 
 
 def test_camerabench_jsonl_test_format(bench, tmp_path):

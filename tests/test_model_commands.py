@@ -56,6 +56,7 @@ def test_eval_scores_a_question_file(tiny_model_dir, tmp_path):
     write_questions(tmp_path / "q.json", questions)
     args = [
         "eval",
+        "run",
         "--bench",
         str(tmp_path / "q.json"),
         "--video-root",

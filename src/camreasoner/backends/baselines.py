@@ -2,7 +2,8 @@
 
 - ``always-no`` / ``always-yes``: the same answer to every binary question (P(Yes) = 0 or 1).
 - ``prior``: P(Yes) = the primitive's Yes rate in a labels or question file given as ``model``
-  (``--model FILE``); the answer is Yes when that rate is above one half.
+  (``--model FILE``; also CameraBench's binary_classification folder); the answer is Yes when
+  that rate is above one half.
 
 On multiple-choice (VQA) items the constant baselines choose option A with uniform
 probabilities; ``prior`` chooses the letter most often right for that skill in its file.
@@ -99,12 +100,12 @@ def _is_labels_file(path: Path) -> bool:
 def yes_rates(path: str | Path) -> tuple[dict[str, float], dict[str, Counter[str]]]:
     """Per-primitive Yes rates and per-skill counts of right letters in a labels or question file."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CamReasonerError(f"{path}: no such file (the prior backend reads Yes rates from it)")
     yes: Counter[str] = Counter()
     known: Counter[str] = Counter()
     letters: dict[str, Counter[str]] = {}
-    if _is_labels_file(path):
+    if path.is_file() and _is_labels_file(path):
         from camreasoner.formats.labels import read_labels
 
         for clip in read_labels(path):
@@ -113,9 +114,9 @@ def yes_rates(path: str | Path) -> tuple[dict[str, float], dict[str, Counter[str
                     known[name] += 1
                     yes[name] += bool(value)
     else:
-        from camreasoner.formats.questions import read_questions
+        from camreasoner.formats.official import read_bench
 
-        for q in read_questions(path):
+        for q in read_bench(path):
             if q.answer is None:
                 continue
             if q.is_binary and q.primitive:

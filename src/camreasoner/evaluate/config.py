@@ -21,3 +21,4 @@ class EvalConfig:
     n_boot: int = 1000
     seed: int = 0
     report: bool = True
+    max_error_rate: float = 0.5

@@ -4,14 +4,18 @@ Binary items carry ``primitive``, ``truth`` (Yes = True), ``pred`` (True / False
 backend gave no readable answer or failed) and ``score`` (P(Yes) or None when the backend failed).
 
 - accuracy, balanced accuracy and F1 come from the hard answers; a missing answer counts as wrong.
-- AP and ROC-AUC come from the scores, over the items that have one (``n_scored``).
-- ``mean_ap``: mean per-primitive AP over primitives with at least one Yes.
+- AP and ROC-AUC come from the scores, over the items that have one (``n_scored``), as
+  CameraBench's official evaluator does (it leaves out entries whose ``error`` is set).
+- ``ap_strict`` gives every item without a score (a failed item) the lowest score, 0: failing on
+  hard positives cannot raise it.
+- ``mean_ap`` / ``mean_ap_strict``: means of per-primitive AP over primitives with at least one Yes.
 - ``balanced_accuracy`` / ``mean_roc_auc``: means over primitives that have both answers.
 - ``macro_f1``: mean per-primitive F1 of the Yes class over primitives with at least one Yes.
 - ``majority_baseline_accuracy``: accuracy of always giving the file's most common answer.
 
-The bootstrap resamples items within each primitive (as per-item counts) and uses a vectorised
-weighted AP that equals ``sklearn.metrics.average_precision_score(..., sample_weight=w)``
+The bootstrap resamples clips (every question of a drawn clip comes along: CameraBench asks
+about one clip several times, and those answers are correlated); ``unit="item"`` resamples
+questions within each primitive instead. Resamples are per-unit counts, and a vectorised weighted AP that equals ``sklearn.metrics.average_precision_score(..., sample_weight=w)``
 (tests check this): scikit-learn's per-call cost would make 1000 resamples x 15 primitives slow.
 """
 
@@ -27,6 +31,8 @@ import numpy as np
 
 from camreasoner.core.taxonomy import PRIMITIVES
 
+LOWEST_SCORE = 0.0
+
 
 @dataclass(frozen=True)
 class BinaryItem:
@@ -37,6 +43,11 @@ class BinaryItem:
     pred: bool | None
     score: float | None
     clip: str = ""
+
+    @property
+    def strict_score(self) -> float:
+        """The score, or the lowest score (0) for an item that has none."""
+        return LOWEST_SCORE if self.score is None else self.score
 
 
 @dataclass(frozen=True)
@@ -74,13 +85,16 @@ def primitive_metrics(items: Sequence[BinaryItem]) -> dict[str, Any]:
     s_truth = np.array([t for t, _ in scored], dtype=bool)
     s_score = np.array([s for _, s in scored], dtype=float)
     s_both = len(scored) > 0 and 0 < s_truth.sum() < len(scored)
+    strict = np.array([it.strict_score for it in items], dtype=float)
     return {
         "n": len(items),
         "n_yes": n_yes,
         "n_scored": len(scored),
+        "n_failed": len(items) - len(scored),
         "accuracy": float((hard == truth).mean()) if len(items) else None,
         "balanced_accuracy": float(balanced_accuracy_score(truth, hard)) if both else None,
         "ap": float(average_precision_score(s_truth, s_score)) if s_truth.sum() > 0 else None,
+        "ap_strict": float(average_precision_score(truth, strict)) if n_yes > 0 else None,
         "roc_auc": float(roc_auc_score(s_truth, s_score)) if s_both else None,
         "f1": float(f1_score(truth, hard, zero_division=0.0)) if n_yes > 0 else None,
     }
@@ -139,47 +153,74 @@ def resample_counts(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray
     return np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
 
 
+def _unit_counts(
+    rng: np.random.Generator, by_primitive: dict[str, list[BinaryItem]], n_boot: int, unit: str
+) -> dict[str, np.ndarray]:
+    """Per primitive, (n_boot, n_items) counts: how often each item is drawn in each resample.
+
+    ``unit="clip"`` draws clips with replacement over all primitives at once (an item counts as
+    often as its clip was drawn); ``unit="item"`` draws each primitive's items independently.
+    """
+    names = sorted(by_primitive)
+    if unit == "item":
+        return {name: resample_counts(rng, len(by_primitive[name]), n_boot) for name in names}
+    if unit != "clip":
+        raise ValueError(f"bootstrap unit must be 'clip' or 'item', got {unit!r}")
+    clip_ids: dict[str, int] = {}
+    index = {
+        name: np.array([clip_ids.setdefault(it.clip or f"item:{name}:{k}", len(clip_ids))
+                        for k, it in enumerate(by_primitive[name])], dtype=int)
+        for name in names
+    }
+    counts = resample_counts(rng, len(clip_ids), n_boot)
+    return {name: counts[:, idx] for name, idx in index.items()}
+
+
+def _interval(cols: list[np.ndarray], level: float) -> list[float] | None:
+    """The percentile interval of the per-replicate mean over columns (NaN columns drop out)."""
+    if not cols:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        means = np.nanmean(np.stack(cols, axis=1), axis=1)
+    means = means[~np.isnan(means)]
+    if not len(means):
+        return None
+    alpha = (1.0 - level) / 2.0
+    return [float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))]
+
+
 def bootstrap_cis(
     by_primitive: dict[str, list[BinaryItem]],
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    unit: str = "clip",
 ) -> dict[str, list[float] | None]:
-    """Percentile bootstrap intervals of ``mean_ap`` and ``balanced_accuracy``.
+    """Percentile bootstrap intervals of ``mean_ap``, ``mean_ap_strict`` and ``balanced_accuracy``.
 
-    Each replicate resamples every primitive's items with replacement; a primitive whose
+    Each replicate resamples clips (or items, see :func:`_unit_counts`); a primitive whose
     replicate lacks Yes (or a class) drops out of that replicate's mean, as in the point estimate.
     """
     rng = np.random.default_rng(seed)
-    ap_cols: list[np.ndarray] = []
-    ba_cols: list[np.ndarray] = []
+    weights = _unit_counts(rng, by_primitive, n_boot, unit)
+    cols: dict[str, list[np.ndarray]] = {"mean_ap_ci": [], "mean_ap_strict_ci": [], "balanced_accuracy_ci": []}
     for name in sorted(by_primitive):
         items = by_primitive[name]
         truth = np.array([it.truth for it in items], dtype=bool)
         if not truth.any():
             continue
-        w = resample_counts(rng, len(items), n_boot)
+        w = weights[name]
         scored = np.array([it.score is not None for it in items])
         if scored.any() and truth[scored].any():
             score = np.array([it.score for it in items if it.score is not None], dtype=float)
-            ap_cols.append(weighted_ap(truth[scored], score, w[:, scored]))
+            cols["mean_ap_ci"].append(weighted_ap(truth[scored], score, w[:, scored]))
+        strict = np.array([it.strict_score for it in items], dtype=float)
+        cols["mean_ap_strict_ci"].append(weighted_ap(truth, strict, w))
         if not truth.all():
             hard = _hard(truth, [it.pred for it in items])
-            ba_cols.append(weighted_balanced_accuracy(truth, hard, w))
-    alpha = (1.0 - level) / 2.0
-
-    def interval(cols: list[np.ndarray]) -> list[float] | None:
-        if not cols:
-            return None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=RuntimeWarning)
-            means = np.nanmean(np.stack(cols, axis=1), axis=1)
-        means = means[~np.isnan(means)]
-        if not len(means):
-            return None
-        return [float(np.quantile(means, alpha)), float(np.quantile(means, 1.0 - alpha))]
-
-    return {"mean_ap_ci": interval(ap_cols), "balanced_accuracy_ci": interval(ba_cols)}
+            cols["balanced_accuracy_ci"].append(weighted_balanced_accuracy(truth, hard, w))
+    return {key: _interval(c, level) for key, c in cols.items()}
 
 
 def binary_metrics(items: Sequence[BinaryItem], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
@@ -197,11 +238,15 @@ def binary_metrics(items: Sequence[BinaryItem], n_boot: int = 1000, seed: int = 
         "balanced_accuracy": _mean(m["balanced_accuracy"] for m in per.values()),
         "macro_f1": _mean(m["f1"] for m in per.values()),
         "mean_ap": _mean(m["ap"] for m in per.values()),
+        "mean_ap_strict": _mean(m["ap_strict"] for m in per.values()),
+        "n_binary_failed": sum(m["n_failed"] for m in per.values()),
         "mean_roc_auc": _mean(m["roc_auc"] for m in per.values()),
         "yes_rate": float(truth.mean()) if len(items) else None,
         "mean_yes_rate": _mean(m["n_yes"] / m["n"] for m in per.values() if m["n_yes"] > 0),
     }
     out.update(bootstrap_cis(by_primitive, n_boot=n_boot, seed=seed))
+    out["ci_unit"] = "clip"
+    out["n_clips"] = len({it.clip for it in items})
     out["per_primitive"] = per
     return out
 
@@ -257,3 +302,81 @@ def choice_metrics(items: Sequence[ChoiceItem]) -> dict[str, Any]:
         "q_acc": qa,
         "n_pairs": npairs,
     }
+
+
+@dataclass(frozen=True)
+class PairScores:
+    """One CameraBench VQA / retrieval pair: P(Yes) of its four (question, video) combinations.
+
+    ``yes`` maps ``pos_text_pos_image``, ``pos_text_neg_image``, ``neg_text_pos_image`` and
+    ``neg_text_neg_image`` to P(Yes); None when any of the four failed.
+    """
+
+    skill: str
+    task: str
+    yes: dict[str, float] | None
+
+
+def _pair_counts(yes: dict[str, float]) -> dict[str, int]:
+    """Right answers of one pair, as CameraBench counts them (an answer is Yes when P(Yes) > P(No))."""
+    def says_yes(combo: str) -> bool:
+        return yes[combo] > 1.0 - yes[combo]
+
+    right = {
+        "pos_text_pos_image": says_yes("pos_text_pos_image"),
+        "pos_text_neg_image": not says_yes("pos_text_neg_image"),
+        "neg_text_pos_image": not says_yes("neg_text_pos_image"),
+        "neg_text_neg_image": says_yes("neg_text_neg_image"),
+    }
+    text = yes["pos_text_pos_image"] > yes["neg_text_pos_image"] and yes["neg_text_neg_image"] > yes["pos_text_neg_image"]
+    image = yes["pos_text_pos_image"] > yes["pos_text_neg_image"] and yes["neg_text_neg_image"] > yes["neg_text_pos_image"]
+    return {
+        "binary": sum(right.values()),
+        "question": int(right["pos_text_pos_image"] and right["pos_text_neg_image"])
+        + int(right["neg_text_pos_image"] and right["neg_text_neg_image"]),
+        "text": int(text),
+        "image": int(image),
+        "group": int(text and image),
+    }
+
+
+PAIR_KEYS = ("binary_acc", "question_acc", "text", "image", "group")
+
+
+def _task_scores(pairs: Sequence[PairScores]) -> dict[str, Any]:
+    """One task file's figures: over its pairs without failure (official), and strict (failed = wrong)."""
+    ok = [_pair_counts(p.yes) for p in pairs if p.yes is not None]
+    n, n_ok = len(pairs), len(ok)
+    sums = {k: sum(c[k] for c in ok) for k in ("binary", "question", "text", "image", "group")}
+    per_pair = {"binary_acc": ("binary", 4), "question_acc": ("question", 2), "text": ("text", 1),
+                "image": ("image", 1), "group": ("group", 1)}
+    out: dict[str, Any] = {"n_pairs": n, "n_failed": n - n_ok}
+    for key, (count, per) in per_pair.items():
+        out[key] = sums[count] / (per * n_ok) if n_ok else None
+        out[f"{key}_strict"] = sums[count] / (per * n) if n else None
+    return out
+
+
+def pair_metrics(pairs: Sequence[PairScores]) -> dict[str, Any]:
+    """CameraBench's VQA and retrieval figures per task file and their means over task files.
+
+    Per task file: binary accuracy (each of the 4 answers), Q-Acc (a question is right only when
+    it is right on both videos), and the text, image and group retrieval scores (text: on each
+    video the right question scores higher; image: for each question the right video scores
+    higher; group: both). The headline figures are means over task files, as the official tool's
+    model average; ``*_strict`` count a failed pair as wrong instead of leaving it out.
+    """
+    by_task: dict[str, list[PairScores]] = {}
+    for p in pairs:
+        by_task.setdefault(f"{p.skill}/{p.task}", []).append(p)
+    per_task = {name: _task_scores(group) for name, group in sorted(by_task.items())}
+    out: dict[str, Any] = {
+        "n_pairs": len(pairs),
+        "n_pairs_failed": sum(p.yes is None for p in pairs),
+        "n_tasks": len(per_task),
+    }
+    for key in PAIR_KEYS:
+        out[key] = _mean(t[key] for t in per_task.values())
+        out[f"{key}_strict"] = _mean(t[f"{key}_strict"] for t in per_task.values())
+    out["per_task"] = per_task
+    return out

@@ -1,8 +1,10 @@
-"""scores.json in the format of CameraBench's official evaluator (conventions.md).
+"""scores.json: every binary item of a run in one file of CameraBench's score format (conventions.md).
 
 ``{"metadata": {...}, "scores": [{"sample_id", "video_path", "question", "ground_truth_label",
 "score", "error"}]}``: one entry per binary item; ``score`` is P(Yes) (null when the item failed,
-with ``error`` saying why); ``ground_truth_label`` is "Yes" or "No".
+with ``error`` saying why); ``ground_truth_label`` is "Yes" or "No". The official evaluator scores
+one file as one split, so this file would give it one pooled AP over all primitives; the
+per-primitive files it averages are ``scores/<Primitive>.json`` (:mod:`camreasoner.formats.official`).
 """
 
 from __future__ import annotations
@@ -14,23 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from camreasoner.core.io import write_text_atomic
-from camreasoner.core.taxonomy import YES_LETTER
+from camreasoner.formats.official import binary_entry
 
 
 def score_entries(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ``scores`` list for the binary, labelled records."""
-    return [
-        {
-            "sample_id": rec["id"],
-            "video_path": rec["video"],
-            "question": rec["question"],
-            "ground_truth_label": "Yes" if rec["answer"] == YES_LETTER else "No",
-            "score": rec.get("score"),
-            "error": rec.get("error"),
-        }
-        for rec in records
-        if rec["kind"] == "binary" and rec.get("answer")
-    ]
+    return [binary_entry(rec) for rec in records if rec["kind"] == "binary" and rec.get("answer")]
 
 
 def write_scores(path: str | os.PathLike[str], records: Sequence[dict[str, Any]], metadata: dict[str, Any]) -> None:
