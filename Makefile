@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 TORCH   := torch==2.14.1 torchvision==0.29.1
 OPENCV_DATA := /usr/share/doc/opencv-doc/examples/data
 
-.PHONY: install demo test lint style bench clean data
+.PHONY: install demo test test-all lint style bench clean data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,7 +30,12 @@ data:
 demo: install
 	$(BIN)/camreasoner analyze "$$($(BIN)/python -m camreasoner.testing.sample_clips bikes)"
 
+# The fast lane (CI): everything but the tests marked slow. test-all runs those too.
 test: install data
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: install data
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
 

@@ -255,6 +255,7 @@ def test_a_killed_build_resumes_without_redoing_work(synth, tmp_path):
     assert manifest["counts"]["sft"] == 10 and manifest["counts"]["rl"] == 10
 
 
+@pytest.mark.slow
 def test_ray_build_matches_the_local_build(synth, built, tmp_path):
     """--ray-address on a local Ray instance gives exactly the rows of the in-process build."""
     ray = pytest.importorskip("ray")
