@@ -8,16 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from camreasoner.cli.options import BackendName, HintMode, value_of
+from camreasoner.cli.options import backend_help, backend_name, hint_mode
 from camreasoner.core.errors import CamReasonerError
 
 VideoArg = Annotated[Path, typer.Argument(help="A video file any FFmpeg build reads (mp4, avi, mkv, ...).")]
-BackendOpt = Annotated[BackendName, typer.Option("--backend", help="Who answers: the geometric observer "
-                                                 "(CPU) or a VLM / baseline backend.")]
+BackendOpt = Annotated[str, typer.Option("--backend", parser=backend_name, help=backend_help(
+    "Who answers: the geometric observer (CPU) or a VLM / baseline backend."))]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model path or served name (VLM backends).")]
 BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="Server URL (vllm/openai backends).")]
-HintOpt = Annotated[HintMode | None, typer.Option("--hint", help="Give a VLM the observer's measurements "
-                                                  "as a hint.")]
+HintOpt = Annotated[str | None, typer.Option("--hint", parser=hint_mode, help="Give a VLM the observer's "
+                                            "measurements as a hint: geometry.")]
 FpsOpt = Annotated[float | None, typer.Option("--fps", help="Frames per second to sample (default: 4 for the "
                                               "geometric observer, the backend's own for VLMs).")]
 MaxFramesOpt = Annotated[int | None, typer.Option("--max-frames", help="At most this many sampled frames "
@@ -30,7 +30,7 @@ TemperatureOpt = Annotated[float | None, typer.Option("--temperature", help="VLM
 StartOpt = Annotated[float | None, typer.Option("--start", help="Start of the span, seconds.")]
 EndOpt = Annotated[float | None, typer.Option("--end", help="End of the span, seconds.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-GEOMETRIC = BackendName("geometric")
+GEOMETRIC = "geometric"
 
 
 def _check_sampling(fps: float | None, max_frames: int | None) -> None:
@@ -49,7 +49,7 @@ def _observer_options(fps: float | None, max_frames: int | None, start: float | 
                            max_frames=base.max_frames if max_frames is None else max_frames, start=start, end=end)
 
 
-def _backend(name: BackendName, model: str | None, base_url: str | None, hint: HintMode | None,
+def _backend(name: str, model: str | None, base_url: str | None, hint: str | None,
              fps: float | None,
              max_frames: int | None, **generation: Any):
     """A backend; sampling and generation options left as None take the backend's own defaults."""
@@ -63,7 +63,7 @@ def _backend(name: BackendName, model: str | None, base_url: str | None, hint: H
     if generation.get("temperature") is not None and generation["temperature"] < 0:
         raise CamReasonerError(f"--temperature must be >= 0, got {generation['temperature']}")
     options = {k: v for k, v in generation.items() if v is not None}
-    return get_backend(value_of(name), model=model, base_url=base_url, hint=value_of(hint), fps=fps,
+    return get_backend(name, model=model, base_url=base_url, hint=hint, fps=fps,
                        max_frames=max_frames, **options)
 
 
@@ -151,7 +151,7 @@ def analyze(
 
         _check_sampling(fps, max_frames)
         plot_video(video, plot, LabelOptions(fps=fps or LabelOptions.fps, progress=False))
-    if backend is GEOMETRIC:
+    if backend == GEOMETRIC:
         from camreasoner.observer.reading import analyze_video
 
         obj = analyze_video(video, _observer_options(fps, max_frames, start, end)).to_json()
@@ -190,7 +190,7 @@ def ask(
 
     _check_video(video)
     opts = list(option or []) or list(BINARY_OPTIONS)
-    if backend is GEOMETRIC:
+    if backend == GEOMETRIC:
         from camreasoner.observer.reading import analyze_video, answer_question
 
         map_question(question, opts)  # fail on an unmappable question before decoding the video

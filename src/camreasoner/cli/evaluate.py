@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from camreasoner.backends.base import backend_names
+from camreasoner.cli.options import backend_help, backend_name, hint_mode
 from camreasoner.core.errors import CamReasonerError
-
-# The --backend choices: every name the backend registry knows.
-BackendName = Enum("BackendName", {name: name for name in backend_names()}, type=str)  # type: ignore[misc]
 
 eval_app = typer.Typer(
     help="Evaluate a backend on CameraBench / CamReasoner questions (eval run) or compare runs (eval compare).",
@@ -25,7 +21,7 @@ def run_cmd(
     bench: Annotated[Path, typer.Option(
         "--bench", help="Questions: a JSON / JSON Lines question file, CameraBench's binary_classification "
         "folder (or one <Primitive>.jsonl) or its vqa_and_retrieval folder (or one <skill>/<task>.jsonl).")],
-    backend: Annotated[BackendName, typer.Option("--backend", help="Backend to evaluate.")],
+    backend: Annotated[str, typer.Option("--backend", parser=backend_name, help=backend_help("Backend to evaluate."))],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
     video_root: Annotated[Path | None, typer.Option(
         "--video-root", help="Directory the questions' video paths are relative to "
@@ -33,7 +29,7 @@ def run_cmd(
     model: Annotated[str | None, typer.Option(
         "--model", help="Model path or served name (prior: a labels or question file).")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Server URL for served backends.")] = None,
-    hint: Annotated[str | None, typer.Option("--hint", help="Prompt hint passed to the backend (e.g. geometry).")] = None,
+    hint: Annotated[str | None, typer.Option("--hint", parser=hint_mode, help="Prompt hint passed to the backend: geometry.")] = None,
     fps: Annotated[float | None, typer.Option("--fps", help="Frames per second the backend samples.")] = None,
     max_frames: Annotated[int | None, typer.Option("--max-frames", help="At most this many frames per video.")] = None,
     max_pixels: Annotated[int | None, typer.Option("--max-pixels", help="At most this many pixels per frame.")] = None,
@@ -55,13 +51,13 @@ def run_cmd(
     given = {"model": model, "base_url": base_url, "hint": hint, "fps": fps, "max_frames": max_frames,
              "max_pixels": max_pixels, "temperature": temperature, "max_new_tokens": max_new_tokens}
     cfg = EvalConfig(
-        bench=str(bench), out=str(out), backend=backend.value,
+        bench=str(bench), out=str(out), backend=backend,
         video_root=None if video_root is None else str(video_root),
         backend_options={k: v for k, v in given.items() if v is not None},
         resume=resume, limit=limit, workers=workers, n_boot=bootstrap, report=report,
         max_error_rate=max_error_rate,
     )
-    with _ProgressBar(backend.value) as progress:
+    with _ProgressBar(backend) as progress:
         result = run_eval(cfg, progress=progress)
     m = result.metrics
     typer.echo(

@@ -1,17 +1,28 @@
-"""Option types shared by the command modules: backend names from the registry, one-line checks."""
+"""Option parsers shared by the command modules: backend and hint names checked against the registry."""
 
 from __future__ import annotations
 
-from enum import Enum
+import typer
 
 from camreasoner.backends.base import backend_names
 from camreasoner.model.hints import HINT_MODES
 
-# Choices come from the registry, so --help lists exactly what get_backend knows.
-BackendName = Enum("BackendName", {name: name for name in backend_names()}, type=str)  # type: ignore[misc]
-HintMode = Enum("HintMode", {name: name for name in HINT_MODES}, type=str)  # type: ignore[misc]
+
+def backend_name(value: str) -> str:
+    """A backend name the registry knows when the command runs (backends registered later count)."""
+    names = backend_names()
+    if value not in names:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}")
+    return value
 
 
-def value_of(choice: Enum | str | None) -> str | None:
-    """The plain string of an enum choice (None stays None)."""
-    return None if choice is None else str(getattr(choice, "value", choice))
+def hint_mode(value: str) -> str:
+    """A hint mode the model package knows."""
+    if value not in HINT_MODES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(HINT_MODES)}")
+    return value
+
+
+def backend_help(what: str) -> str:
+    """``what`` followed by the registry's names, for --help."""
+    return f"{what} One of: {', '.join(backend_names())}."

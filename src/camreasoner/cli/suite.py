@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from camreasoner.cli.options import BackendName, value_of
+from camreasoner.cli.options import backend_help, backend_name
 from camreasoner.core.errors import CamReasonerError
 
 
@@ -34,7 +34,7 @@ def build(
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable: rerun to continue).")],
     sft: Annotated[int, typer.Option("--sft", help="SFT chains to build.")] = 18000,
     rl: Annotated[int, typer.Option("--rl", help="RL samples to build.")] = 38000,
-    teacher: Annotated[BackendName | None, typer.Option("--teacher", help="Teacher backend (openai, vllm, hf, geometric).")] = None,
+    teacher: Annotated[str | None, typer.Option("--teacher", parser=backend_name, help=backend_help("Teacher backend."))] = None,
     teacher_model: Annotated[str | None, typer.Option("--teacher-model", help="Teacher model path or served name.")] = None,
     teacher_base_url: Annotated[str | None, typer.Option("--teacher-base-url", help="OpenAI-compatible server URL.")] = None,
     teacher_option: Annotated[list[str] | None, typer.Option("--teacher-option", help="Extra teacher option KEY=VALUE.")] = None,
@@ -42,7 +42,7 @@ def build(
     teacher_items: Annotated[int | None, typer.Option("--teacher-items", help="Items to send to the teacher (default: --sft).")] = None,
     teacher_only: Annotated[bool, typer.Option("--teacher-only", help="Keep only teacher chains (no grounded fallback).")] = False,
     temperature: Annotated[float, typer.Option("--temperature", help="Teacher sampling temperature.")] = 1.0,
-    reference: Annotated[BackendName, typer.Option("--reference", help="Backend whose pass rate gives RL difficulty.")] = BackendName("geometric"),
+    reference: Annotated[str, typer.Option("--reference", parser=backend_name, help=backend_help("Backend whose pass rate gives RL difficulty."))] = "geometric",
     reference_option: Annotated[list[str] | None, typer.Option("--reference-option", help="Reference option KEY=VALUE.")] = None,
     reference_k: Annotated[int, typer.Option("--reference-k", help="Reference samples per RL item.")] = 4,
     seed: Annotated[int, typer.Option("--seed", help="Seed of every random choice.")] = 0,
@@ -85,12 +85,12 @@ def build(
         yes_ratio=yes_ratio,
         vqa_rounds=vqa_rounds,
         split=shares,  # type: ignore[arg-type]
-        teacher=value_of(teacher),
+        teacher=teacher,
         teacher_options=t_opts,
         k=k,
         teacher_items=teacher_items,
         teacher_only=teacher_only,
-        reference=value_of(reference),
+        reference=reference,
         reference_options=_kv(reference_option or [], "--reference-option"),
         reference_k=reference_k,
         observer={"fps": fps},
