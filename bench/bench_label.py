@@ -132,7 +132,7 @@ def build_library(work: Path, seed: int) -> dict:
     videos += [str(p) for p in sorted(broken.iterdir())] + [str(lib / "missing.mp4")]
     listing = work / "videos.txt"
     listing.write_text("\n".join(videos) + "\n")
-    return {"list": listing, "videos": videos, "cuts": cuts, "changes": changes, "broken": 5}
+    return {"list": listing, "videos": videos, "cuts": cuts, "changes": changes, "broken": 4}
 
 
 def run_cli(args: list[str], env: dict | None = None) -> tuple[int, float, int]:
@@ -260,7 +260,7 @@ def main() -> None:
         proc = subprocess.Popen([CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
-            proc.wait(timeout=rng.uniform(2.0, 12.0))
+            proc.wait(timeout=rng.uniform(1.5, 4.5))
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

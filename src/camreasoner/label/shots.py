@@ -35,8 +35,13 @@ def detect_shots(path: str, duration: float, fps: float, min_shot: float, thresh
     n_frames = max(1, round(duration * fps))
     if not scenes:
         return [Shot(0.0, round(duration, 4), 0, n_frames)]
-    out = []
+    spans: list[list[int]] = []
     for a, b in scenes:
         fa, fb = int(a.frame_num), int(b.frame_num)
-        out.append(Shot(round(fa / fps, 4), round(fb / fps, 4), fa, fb))
-    return out
+        if spans and fb - fa < min_len:
+            spans[-1][1] = fb  # a short tail (PySceneDetect's minimum does not cover it) joins its neighbour
+        else:
+            spans.append([fa, fb])
+    if len(spans) > 1 and spans[0][1] - spans[0][0] < min_len:
+        spans[1][0] = spans.pop(0)[0]
+    return [Shot(round(fa / fps, 4), round(fb / fps, 4), fa, fb) for fa, fb in spans]
