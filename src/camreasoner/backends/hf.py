@@ -18,6 +18,7 @@ from camreasoner.backends.base import BackendItem, BackendResponse
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.ota import extract_letter
 from camreasoner.core.taxonomy import split_option
+from camreasoner.model.generation import vision_token_ids
 from camreasoner.model.hints import check_hint_mode
 from camreasoner.model.prompt import build_messages, render_prompt
 from camreasoner.model.scoring import answer_prefix, letter_continuations, normalise
@@ -113,7 +114,8 @@ class HFRunner:
         if top_logprobs:
             kwargs.update(output_scores=True, return_dict_in_generate=True)
         with torch.inference_mode():
-            out = self.model.generate(**inputs, **kwargs, pad_token_id=self.tokenizer.pad_token_id)
+            out = self.model.generate(**inputs, **kwargs, pad_token_id=self.tokenizer.pad_token_id,
+                                      suppress_tokens=vision_token_ids(self.tokenizer) or None)
         sequences = out.sequences if top_logprobs else out
         new = sequences[:, inputs["input_ids"].shape[1] :]
         results = []

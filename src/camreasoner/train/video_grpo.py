@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from trl import GRPOTrainer
 
+from camreasoner.model.generation import cut_at_vision_tokens, vision_token_ids, vision_token_strings
 from camreasoner.train.common import CheckpointResumeMixin
 from camreasoner.train.data import VideoInputs
 
@@ -85,6 +86,11 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
         self._pending_batch: _VideoBatch | None = None
         self._active_video: _VideoBatch | None = None
         self._raw_prompt_ids: list[list[int]] | None = None
+        # transformers rollouts never sample a vision special token
+        banned = vision_token_ids(self._tokenizer)
+        config = getattr(self, "generation_config", None)
+        if config is not None and banned:
+            config.suppress_tokens = sorted(set(config.suppress_tokens or []) | set(banned))
 
     # -- rollouts -----------------------------------------------------------------------------
     def _tokenize_prompts(self, prompts: list):
@@ -110,9 +116,21 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
 
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         if not (self.use_vllm and self._pending_batch is not None):
-            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
-                                                 has_tool_images)
+            result = super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
+                                                   has_tool_images)
+            return self._cut_vision_tokens(result)
         return self._generate_vllm_video(num_generations)
+
+    def _cut_vision_tokens(self, result):
+        """Cut every completion at its first vision special token (generation suppresses them; this
+        is the second line of defence, so the forward pass never counts more video tokens than the
+        video has features). ``result`` is TRL's ``(completion_ids, logprobs)``."""
+        completion_ids, logprobs = result
+        banned = vision_token_ids(self._tokenizer)
+        cut = [cut_at_vision_tokens(ids, banned) for ids in completion_ids]
+        if logprobs is not None:
+            logprobs = [lp[: len(ids)] for lp, ids in zip(logprobs, cut, strict=True)]
+        return cut, logprobs
 
     def _generate_vllm_video(self, num_generations: int):
         """vLLM colocate rollouts with the clip's frames (the prompt's video pad is expanded by vLLM)."""
@@ -134,6 +152,7 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
             top_k=-1 if self.top_k in (None, 0) else self.top_k,
             max_tokens=self.max_completion_length,
             logprobs=0,
+            bad_words=vision_token_strings(self._tokenizer),
         )
         if gen.enable_sleep_mode:
             gen.llm.wake_up(tags=["kv_cache"])
@@ -141,8 +160,10 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
         if gen.enable_sleep_mode:
             gen.llm.sleep(level=2)
             gen._llm_weights_sleeping = True
-        completion_ids = [list(o.outputs[0].token_ids) for o in outputs]
-        logprobs = [[next(iter(lp.values())).logprob for lp in o.outputs[0].logprobs] for o in outputs]
+        banned = vision_token_ids(self._tokenizer)
+        completion_ids = [cut_at_vision_tokens(o.outputs[0].token_ids, banned) for o in outputs]
+        logprobs = [[next(iter(lp.values())).logprob for lp in o.outputs[0].logprobs][: len(ids)]
+                    for o, ids in zip(outputs, completion_ids, strict=True)]
         return completion_ids, logprobs
 
     def _generate_and_score_completions(self, inputs):
