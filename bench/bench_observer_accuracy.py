@@ -18,18 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from camreasoner.core.io import write_json_atomic
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.formats.labels import read_labels
 from camreasoner.observer.geometry.cues import ClipCues
 from camreasoner.observer.reading import (
     CALIBRATION_FILE,
+    CALIBRATION_VERSION,
     ObserverOptions,
     context_values,
     decide,
@@ -170,10 +171,9 @@ def main() -> None:
                                          primitives=prims, recipes=["confusable"]))
         cal = fit_calibration(rows)
         path = Path(__file__).resolve().parents[1] / "src" / "camreasoner" / "data" / CALIBRATION_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"fitted_on": f"camreasoner synth seed {args.fit_seed} ({len(rows)} clips), "
-                                   "bench/bench_observer_accuracy.py --fit", "primitives": cal}, indent=1))
-        os.replace(tmp, path)
+        write_json_atomic(path, {"version": CALIBRATION_VERSION,
+                                 "fitted_on": f"camreasoner synth seed {args.fit_seed} ({len(rows)} clips), "
+                                 "bench/bench_observer_accuracy.py --fit", "primitives": cal})
         load_calibration.cache_clear()
         print(f"calibration fitted on {len(rows)} clips (seed {args.fit_seed}) -> {path}")
     cal = load_calibration()

@@ -147,15 +147,58 @@ def context_values(primitive: str, cues: ClipCues) -> list[float]:
     return out
 
 
+CALIBRATION_VERSION = 1
+
+
+def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
+    """The ``primitives`` table of a calibration document, after checking its schema: the
+    ``version``, all 15 primitives, a positive ``unit``, numeric ``a``/``b`` and one ``context``
+    coefficient per context cue. Raises one-line ``CamReasonerError`` naming ``source``."""
+    def bad(problem: str) -> CamReasonerError:
+        return CamReasonerError(f"{source}: bad observer calibration: {problem}")
+
+    def number(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    if not isinstance(data, dict):
+        raise bad("top level is not an object")
+    if data.get("version") != CALIBRATION_VERSION:
+        raise bad(f"version {data.get('version')!r}, expected {CALIBRATION_VERSION}")
+    table = data.get("primitives")
+    if not isinstance(table, dict):
+        raise bad("no 'primitives' object")
+    missing = [p for p in PRIMITIVES if p not in table]
+    if missing:
+        raise bad(f"missing primitives {', '.join(missing)}")
+    for p in PRIMITIVES:
+        params = table[p]
+        if not isinstance(params, dict):
+            raise bad(f"{p} is not an object")
+        if not number(params.get("unit")) or params["unit"] <= 0:
+            raise bad(f"{p}.unit must be a positive number")
+        for key in ("a", "b"):
+            if not number(params.get(key)):
+                raise bad(f"{p}.{key} must be a number")
+        context = params.get("context", [])
+        want = len(CONTEXT.get(p, ()))
+        if not isinstance(context, list) or len(context) != want or not all(number(c) for c in context):
+            raise bad(f"{p}.context must be a list of {want} numbers")
+    return table
+
+
 @lru_cache(maxsize=4)
 def load_calibration(path: str | None = None) -> dict[str, dict[str, float]]:
     """Per primitive ``{"unit", "a", "b", "context": [c1, ...]}``:
-    score = sigmoid(a * asinh(value / unit) + b + sum(c_k * context_k))."""
+    score = sigmoid(a * asinh(value / unit) + b + sum(c_k * context_k)); schema checked on load."""
     if path is None:
         path = str(Path(__file__).parents[1] / "data" / CALIBRATION_FILE)
-    text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text)
-    return data["primitives"]
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CamReasonerError(f"{path}: cannot read observer calibration: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CamReasonerError(f"{path}: bad observer calibration: not JSON ({exc})") from None
+    return check_calibration(data, path)
 
 
 def calibrated_score(value: float, params: dict, context: list[float] | None = None) -> float:
