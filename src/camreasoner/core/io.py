@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from camreasoner.core.errors import CamReasonerError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -61,3 +63,15 @@ def write_jsonl_atomic(path: str | os.PathLike[str], records: Iterable[Any]) -> 
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def json_lines(lines: Iterable[str], source: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
+    """``(line index, value)`` for each non-empty JSON Lines line; a bad line is one error naming
+    ``source`` and the line number."""
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            yield i, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CamReasonerError(f"{source}: line {i + 1} is not valid JSON ({exc.msg})") from None

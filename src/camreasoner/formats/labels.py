@@ -6,7 +6,6 @@ along untouched.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.core.io import write_jsonl_atomic
+from camreasoner.core.io import json_lines, write_jsonl_atomic
 from camreasoner.core.taxonomy import PRIMITIVES
 
 
@@ -64,13 +63,7 @@ def iter_labels(path: str | os.PathLike[str]) -> Iterator[ClipLabel]:
     if not path.is_file():
         raise CamReasonerError(f"{path}: no such file")
     with path.open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CamReasonerError(f"{path}: line {i + 1} is not valid JSON ({exc.msg})") from None
+        for i, rec in json_lines(fh, path):
             yield label_from_record(rec, f"{path}: line {i + 1}")
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.core.io import write_text_atomic
+from camreasoner.core.io import json_lines, write_text_atomic
 from camreasoner.core.taxonomy import BINARY_OPTIONS, PRIMITIVES, YES_LETTER
 from camreasoner.formats.questions import Question, question_from_jsonl_record, read_questions
 
@@ -46,13 +46,7 @@ METHOD_TYPE = "camreasoner"
 def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line index, object) of each non-empty line; a bad line names the file and line."""
     out = []
-    for i, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CamReasonerError(f"{path}: line {i + 1} is not valid JSON ({exc.msg})") from None
+    for i, rec in json_lines(path.read_text(encoding="utf-8", errors="replace").splitlines(), path):
         if not isinstance(rec, dict):
             raise CamReasonerError(f"{path}: line {i + 1}: expected a JSON object")
         out.append((i, rec))

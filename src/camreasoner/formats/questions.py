@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.core.io import write_json_atomic
+from camreasoner.core.io import json_lines, write_json_atomic
 from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS, primitive_from_problem_id, split_option
 
 _SOLUTION = re.compile(r"<answer>\s*([A-Z])\s*</answer>")
@@ -200,13 +200,7 @@ def read_questions(path: str | os.PathLike[str]) -> list[Question]:
             raise CamReasonerError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         return [question_from_item(it, i, str(path)) for i, it in enumerate(items)]
     out: list[Question] = []
-    for i, line in enumerate(text.splitlines()):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CamReasonerError(f"{path}: line {i + 1} is not valid JSON ({exc.msg})") from None
+    for i, rec in json_lines(text.splitlines(), path):
         if isinstance(rec, dict) and "problem_id" in rec:
             out.append(question_from_item(rec, i, str(path)))
         else:
