@@ -22,7 +22,7 @@ install: $(STAMP)
 data:
 	@test -d $(OPENCV_DATA) || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opencv-doc) >/dev/null 2>&1) || \
-	  echo "note: opencv-doc clips unavailable; tests that need them are skipped"
+	  echo "note: opencv-doc clips unavailable; tests that need them fail at setup"
 	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1) || \
 	  echo "note: chromium unavailable; the headless page test is skipped"

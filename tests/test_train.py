@@ -327,6 +327,39 @@ def test_a_completion_holding_a_vision_token_is_cut_before_the_forward_pass(tiny
     pad = tok.convert_tokens_to_ids("<|video_pad|>")
     assert pad in banned and tok.convert_tokens_to_ids("<|vision_start|>") in banned
     ids = tok.encode("<observation>x</observation>", add_special_tokens=False)
-    assert cut_at_vision_tokens([*ids, pad, *ids], banned) == ids
-    assert cut_at_vision_tokens(ids, banned) == ids
+    eos = tok.eos_token_id
+    assert cut_at_vision_tokens([*ids, pad, *ids], banned, eos) == [*ids, eos]
+    assert cut_at_vision_tokens([pad, *ids], banned, eos) == [eos]  # never an empty completion
+    assert cut_at_vision_tokens(ids, banned, eos) == ids
     assert [[pad]] == [b for b in bad_words_ids(tok) if b == [pad]]
+
+
+def test_grpo_cuts_rollouts_forced_to_write_a_video_pad(suite, sft_model, tmp_path):
+    """A policy whose first choice is <|video_pad|>, with suppression lifted, still trains a step.
+
+    Every rollout then starts with the vision token; the cut ends it with EOS, so TRL never meets
+    an empty completion and the forward pass never counts more video tokens than the clip has.
+    """
+    import torch
+
+    trainer, _, _ = _grpo(suite, sft_model, tmp_path / "gpad", steps=1, batch=4, online_filtering=False)
+    pad = trainer._tokenizer.convert_tokens_to_ids("<|video_pad|>")
+    trainer.generation_config.suppress_tokens = None  # the first line of defence is off
+    head = trainer.model.get_output_embeddings()
+    bias = torch.zeros(head.out_features)
+    bias[pad] = 1e4
+    handle = head.register_forward_hook(lambda _m, _i, out: out + bias.to(out.dtype))
+    seen = []
+    original = trainer._cut_vision_tokens
+
+    def record(result):
+        seen.extend(result[0])
+        return original(result)
+
+    trainer._cut_vision_tokens = record
+    try:
+        trainer.train()
+    finally:
+        handle.remove()
+    assert seen and all(ids[0] == pad for ids in seen)  # the raw rollouts did write the pad
+    assert trainer.state.global_step == 1

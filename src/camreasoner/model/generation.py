@@ -32,10 +32,15 @@ def bad_words_ids(tokenizer: Any) -> list[list[int]]:
     return [[i] for i in vision_token_ids(tokenizer)]
 
 
-def cut_at_vision_tokens(ids: Sequence[int], banned: Sequence[int]) -> list[int]:
-    """``ids`` up to (not including) the first banned token."""
+def cut_at_vision_tokens(ids: Sequence[int], banned: Sequence[int], end_id: int) -> list[int]:
+    """``ids`` with the first banned token replaced by ``end_id`` (the EOS) and the rest dropped.
+
+    The cut completion is never empty (TRL reads its last token) and reads as ended, not clipped.
+    The length is kept up to the cut, so a per-token log-prob list cut to the same length stays
+    aligned (its last entry is the sampled vision token's, re-scored by the trainer's own pass).
+    """
     banned_set = set(banned)
     for k, token in enumerate(ids):
         if token in banned_set:
-            return list(ids[:k])
+            return [*ids[:k], end_id]
     return list(ids)

@@ -127,7 +127,7 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
         video has features). ``result`` is TRL's ``(completion_ids, logprobs)``."""
         completion_ids, logprobs = result
         banned = vision_token_ids(self._tokenizer)
-        cut = [cut_at_vision_tokens(ids, banned) for ids in completion_ids]
+        cut = [cut_at_vision_tokens(ids, banned, self._tokenizer.eos_token_id) for ids in completion_ids]
         if logprobs is not None:
             logprobs = [lp[: len(ids)] for lp, ids in zip(logprobs, cut, strict=True)]
         return cut, logprobs
@@ -161,7 +161,8 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
             gen.llm.sleep(level=2)
             gen._llm_weights_sleeping = True
         banned = vision_token_ids(self._tokenizer)
-        completion_ids = [cut_at_vision_tokens(o.outputs[0].token_ids, banned) for o in outputs]
+        eos = self._tokenizer.eos_token_id
+        completion_ids = [cut_at_vision_tokens(o.outputs[0].token_ids, banned, eos) for o in outputs]
         logprobs = [[next(iter(lp.values())).logprob for lp in o.outputs[0].logprobs][: len(ids)]
                     for o, ids in zip(outputs, completion_ids, strict=True)]
         return completion_ids, logprobs
