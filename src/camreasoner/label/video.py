@@ -11,8 +11,8 @@ from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.label.cmotion import cmotion
 from camreasoner.label.options import LabelOptions
-from camreasoner.label.shots import Shot, detect_shots
 from camreasoner.label.timeline import FAMILY_NAMES, MotionSeries, format_timeline, timeline
+from camreasoner.video.shots import Shot, detect_shots
 
 # Reader warnings that mean the file could not be read whole: the video goes to errors.jsonl.
 BROKEN_MARKERS = ("truncated", "corrupt", "decoding stopped", "broken")
@@ -102,7 +102,7 @@ def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
         result["duration"] = round(duration, 4)
         n_frames = max(1, round(duration * info.fps))
         if opts.shots:
-            shots = detect_shots(video, duration, info.fps, opts.min_shot, opts.shot_threshold)
+            shots = detect_shots(video, info.fps, opts.min_shot, opts.shot_threshold)
         else:
             shots = [Shot(0.0, round(duration, 4), 0, n_frames)]
         for i, shot in enumerate(shots):

@@ -1,0 +1,133 @@
+"""Shot boundaries: PySceneDetect's AdaptiveDetector fed every decoded frame.
+
+:class:`ShotDetector` takes the frames of a decode that is already under way (the observer's
+reader calls it for every decoded frame, so shots and motion come from one decode);
+:func:`detect_shots` decodes a file for it alone. Frames reach the detector as BGR images
+``DETECT_WIDTH`` px wide (PySceneDetect's own default processing width).
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+from camreasoner.core.errors import CamReasonerError
+
+DETECT_WIDTH = 256
+DEFAULT_MIN_SHOT = 1.0
+DEFAULT_THRESHOLD = 3.0
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One shot: seconds and source frame numbers (``end_frame`` exclusive)."""
+
+    start: float
+    end: float
+    start_frame: int
+    end_frame: int
+
+    def contains(self, frame: int) -> bool:
+        """Whether source frame number ``frame`` lies in the shot."""
+        return self.start_frame <= frame < self.end_frame
+
+
+def merge_short(cuts: list[int], first: int, stop: int, min_len: int) -> list[tuple[int, int]]:
+    """Frame spans ``[a, b)`` between ``first``, the cut frames and ``stop``; a span shorter than
+    ``min_len`` frames joins its neighbour (PySceneDetect's minimum does not cover the tail)."""
+    bounds = [first, *sorted(c for c in set(cuts) if first < c < stop), stop]
+    spans: list[list[int]] = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        if spans and b - a < min_len:
+            spans[-1][1] = b
+        else:
+            spans.append([a, b])
+    if len(spans) > 1 and spans[0][1] - spans[0][0] < min_len:
+        spans[1][0] = spans.pop(0)[0]
+    return [(a, b) for a, b in spans]
+
+
+@dataclass
+class ShotDetector:
+    """Feed it every decoded frame in order (:meth:`feed`), then read :meth:`shots`.
+
+    ``fps``: the stream's frame rate (frame numbers <-> the detector's minimum shot length);
+    ``min_shot``: seconds; ``threshold``: AdaptiveDetector's adaptive threshold.
+    """
+
+    fps: float
+    min_shot: float = DEFAULT_MIN_SHOT
+    threshold: float = DEFAULT_THRESHOLD
+    cuts: list[int] = field(default_factory=list)
+    times: array = field(default_factory=lambda: array("d"))
+    first: int | None = None
+    size: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        from scenedetect.detectors import AdaptiveDetector
+
+        self.min_len = max(1, round(self.min_shot * self.fps))
+        self._detector = AdaptiveDetector(adaptive_threshold=self.threshold, min_scene_len=self.min_len)
+
+    def feed(self, frame: Any, number: int, time: float) -> None:
+        """One decoded PyAV frame, its source frame number and its time in seconds."""
+        from scenedetect.common import FrameTimecode
+
+        if self.first is None:
+            self.first = number
+            w, h = int(frame.width), int(frame.height)
+            scale = min(1.0, DETECT_WIDTH / w)
+            self.size = (max(2, round(w * scale)), max(2, round(h * scale)))
+        self.times.append(time)
+        img = frame.reformat(width=self.size[0], height=self.size[1], format="bgr24").to_ndarray()
+        for cut in self._detector.process_frame(FrameTimecode(number, self.fps), img):
+            self.cuts.append(int(cut.frame_num))
+
+    @property
+    def frames(self) -> int:
+        """Frames fed so far."""
+        return len(self.times)
+
+    def time_of(self, number: int) -> float:
+        """The time of source frame ``number`` (a frame past the last: the last time plus one frame)."""
+        assert self.first is not None
+        k = number - self.first
+        if k < len(self.times):
+            return self.times[k]
+        return self.times[-1] + (k - len(self.times) + 1) / self.fps
+
+    def shots(self, end_time: float | None = None) -> list[Shot]:
+        """The shots of what was fed (one covering it all when no cut was found); the last ends at
+        ``end_time`` when given, else one frame after the last frame."""
+        if self.first is None:
+            return []
+        stop = self.first + self.frames
+        spans = merge_short(self.cuts, self.first, stop, self.min_len)
+        out = []
+        for i, (a, b) in enumerate(spans):
+            end = end_time if (i == len(spans) - 1 and end_time is not None) else self.time_of(b)
+            out.append(Shot(round(self.time_of(a), 4), round(end, 4), a, b))
+        return out
+
+
+def detect_shots(path: str | os.PathLike[str], fps: float | None = None, min_shot: float = DEFAULT_MIN_SHOT,
+                 threshold: float = DEFAULT_THRESHOLD) -> list[Shot]:
+    """The shots of ``path`` by a decode of its own (one shot covering it all when no cut is found)."""
+    from camreasoner.video.decode import open_video, probe, timed_frames
+
+    info = probe(path)
+    rate = fps or info.fps
+    detector = ShotDetector(rate, min_shot, threshold)
+    warnings: list[str] = []
+    container, stream = open_video(path)
+    stream.thread_type = "AUTO"
+    try:
+        for number, (frame, t) in enumerate(timed_frames(container, stream, rate, warnings, str(path))):
+            detector.feed(frame, number, t)
+    finally:
+        container.close()
+    if not detector.frames:
+        raise CamReasonerError(f"{path}: the video stream has no frames")
+    return detector.shots(info.duration)
