@@ -22,6 +22,9 @@ class ClipCues:
     of the frame centre as a share of width/height (x right, y down). ``motion``: median background
     motion per second as a share of the width; ``shake``: RMS of the jitter around the smoothed path
     (share of width per pair); ``parallax_share``: pairs whose motion showed parallax.
+    ``layers``: mean motion layers per pair; ``camera_share``: mean share of the tracks in the
+    camera layer; ``subject_share``: mean share left out as moving subjects; ``conflict_share``:
+    pairs where no layer clearly dominates (see :mod:`.layers`).
     """
 
     duration: float = 0.0
@@ -49,6 +52,10 @@ class ClipCues:
     parallax_share: float = 0.0
     parallax_ratio: float = 0.0
     rigid_share: float = 0.0
+    layers: float = 0.0
+    camera_share: float = 1.0
+    subject_share: float = 0.0
+    conflict_share: float = 0.0
     foe_x: float | None = None
     foe_y: float | None = None
 
@@ -74,24 +81,31 @@ def _detrended_rms(series: np.ndarray, window: int = 5) -> float:
     return float(np.sqrt(np.mean(np.sum((series - smooth) ** 2, axis=1))))
 
 
-# One pair's translation counts at most this many times the median translating pair's: a single pair
-# (a hand entering the frame, a failed fit) does not make a camera move.
-MAX_PAIR_TRANSLATION_RATIO = 3.0
+@dataclass(frozen=True)
+class ClipOptions:
+    """Settings of :func:`integrate_pairs`."""
+
+    max_pair_translation_ratio: float = 3.0
+    """One pair's translation counts at most this many times the median translating pair's: a
+    single pair (a hand entering the frame, a failed fit) does not make a camera move."""
 
 
-def _capped(trans: np.ndarray) -> np.ndarray:
-    """Per-pair translations (N, 3) with each pair's size capped (see MAX_PAIR_TRANSLATION_RATIO)."""
+def _capped(trans: np.ndarray, ratio: float) -> np.ndarray:
+    """Per-pair translations (N, 3) with each pair's size capped at ``ratio`` times the median
+    translating pair's."""
     size = np.linalg.norm(trans, axis=1)
     moving = size > 0
     if moving.sum() == 0:
         return trans
-    cap = MAX_PAIR_TRANSLATION_RATIO * float(np.median(size[moving]))
+    cap = ratio * float(np.median(size[moving]))
     scale = np.where(size > cap, cap / np.maximum(size, 1e-12), 1.0)
     return trans * scale[:, None]
 
 
-def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: float) -> ClipCues:
+def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: float,
+                    options: ClipOptions | None = None) -> ClipCues:
     """Sum per-pair motion (from :func:`estimate_pair`) over a clip of frames of ``size`` (w, h)."""
+    opts = options or ClipOptions()
     w, h = size
     cues = ClipCues(pairs=len(pairs), duration=float(sum(p.dt for p in pairs)))
     ok = [p for p in pairs if p.valid]
@@ -102,7 +116,7 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
     tilt = np.array([p.tilt for p in ok])
     roll = np.array([p.roll for p in ok])
     zoom = np.array([p.log_zoom for p in ok])
-    trans = _capped(np.array([p.translation for p in ok]))
+    trans = _capped(np.array([p.translation for p in ok]), opts.max_pair_translation_ratio)
     truck, pedestal, dolly = trans[:, 0], -trans[:, 1], trans[:, 2]
     cues.pan_deg = math.degrees(pan.sum())
     cues.tilt_deg = math.degrees(tilt.sum())
@@ -125,6 +139,10 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
     cues.parallax_share = float(np.mean([p.model == "essential" for p in ok]))
     cues.parallax_ratio = float(np.median([p.parallax_ratio for p in ok]))
     cues.rigid_share = float(np.mean([p.rigid_share for p in ok]))
+    cues.layers = float(np.mean([p.layers for p in ok]))
+    cues.camera_share = float(np.mean([p.camera_share for p in ok]))
+    cues.subject_share = float(np.mean([p.subject_share for p in ok]))
+    cues.conflict_share = float(np.mean([p.conflict for p in ok]))
     tz = trans[:, 2].sum()
     if abs(tz) > 1e-9 and abs(cues.dolly) > 0.5 * np.abs(trans).sum(axis=0).max():
         cues.foe_x = float(0.5 + focal * trans[:, 0].sum() / tz / w)

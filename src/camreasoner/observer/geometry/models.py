@@ -15,28 +15,52 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from camreasoner.observer.geometry.layers import LayerOptions, motion_layers
+
 DEFAULT_HFOV_DEG = 60.0
-RANSAC_PX = 1.0
-# Parallax test: rigid residuals against the best homography above both bounds mean translation.
-PARALLAX_MIN_PX = 0.6
-PARALLAX_MIN_RATIO = 0.25
-# The share of points (percentile of residuals) that must show the parallax.
-PARALLAX_PERCENTILE = 90.0
-# A homography that already fits this share of the tracks (within RANSAC_PX) leaves no room for parallax.
-MAX_HOMOGRAPHY_INLIERS = 0.965
-# Under fast image motion a camera translation leaves many points off the homography; a few
-# (under 1 - this share) are an object moving on its own during a pan or tilt.
-FAST_FLOW_PX = 4.0
-MAX_HOMOGRAPHY_INLIERS_FAST = 0.8
-# Residuals far larger than the background's own motion are objects moving on their own (a still
-# background fits any translation), not parallax.
-PARALLAX_MAX_RATIO = 10.0
-# A camera that translates moves the background: below this median motion (px per pair), residuals
-# are the scene's own motion (leaves, people), not parallax.
-MIN_TRANSLATION_FLOW_PX = 0.3
-# A rotation above this between two sampled frames is a failed fit (or a cut), not camera motion.
-MAX_PAIR_ROTATION = 0.25
-MIN_TRACKS = 12
+
+
+@dataclass(frozen=True)
+class PairOptions:
+    """Thresholds of :func:`estimate_pair`. Lengths are shares of the frame diagonal (the values
+    below are 1 px, 0.6 px, ... at 320x240, whose diagonal is 400 px), so a larger analysis size
+    asks for the same motion as a share of the frame."""
+
+    ransac: float = 0.0025
+    """RANSAC inlier distance of the homography, essential and fundamental matrices."""
+    parallax_min: float = 0.0015
+    """Parallax test: the rigid residuals against the homography must exceed this ..."""
+    parallax_min_ratio: float = 0.25
+    """... and this share of the median motion."""
+    parallax_max_ratio: float = 10.0
+    """Residuals far larger than the background's own motion are objects moving on their own
+    (a still background fits any translation), not parallax."""
+    parallax_percentile: float = 90.0
+    """The percentile of the residuals that must show the parallax (the share of points)."""
+    max_homography_inliers: float = 0.965
+    """A homography that fits this share of the tracks (within ``ransac``) leaves no room for parallax."""
+    fast_flow: float = 0.01
+    """Median motion per pair above which the motion is fast: a camera translation then leaves
+    many points off the homography ..."""
+    max_homography_inliers_fast: float = 0.8
+    """... so a homography fitting this share of them is a pan or tilt with an object moving on its own."""
+    min_translation_flow: float = 0.00075
+    """A translating camera moves the background: below this median motion the residuals are the
+    scene's own motion (leaves, people), not parallax."""
+    flow_floor: float = 0.00125
+    """The smallest motion a parallax ratio is taken against (tracking noise)."""
+    max_pair_rotation: float = 0.25
+    """A rotation (radians) above this between two sampled frames is a failed fit or a cut."""
+    zoom_range: tuple[float, float] = (0.7, 1.4)
+    """Homography scales outside this range between two sampled frames are failed fits."""
+    min_tracks: int = 12
+    """Fewer tracks than this give no estimate."""
+    hfov_deg: float = DEFAULT_HFOV_DEG
+    """The assumed horizontal field of view when no intrinsics are given."""
+
+    def px(self, size: tuple[int, int]) -> float:
+        """Pixels per unit of the length thresholds: the diagonal of a ``size`` (w, h) frame."""
+        return math.hypot(*size)
 
 
 def intrinsics(width: int, height: int, hfov_deg: float = DEFAULT_HFOV_DEG) -> np.ndarray:
@@ -162,7 +186,8 @@ def translation_cues(pts: np.ndarray, flow: np.ndarray, size: tuple[int, int], d
     return tuple(float(v) for v in u * magnitude)
 
 
-def epipole_direction(p0: np.ndarray, p1: np.ndarray, u: np.ndarray, K: np.ndarray) -> np.ndarray:
+def epipole_direction(p0: np.ndarray, p1: np.ndarray, u: np.ndarray, K: np.ndarray,
+                      ransac_px: float = 1.0) -> np.ndarray:
     """The translation direction ``u`` with its forward share capped by the fundamental matrix's.
 
     A fundamental matrix needs no fixed focal length, so a zoom during a sideways move does not
@@ -173,7 +198,7 @@ def epipole_direction(p0: np.ndarray, p1: np.ndarray, u: np.ndarray, K: np.ndarr
     """
     if len(p0) < 15:
         return u
-    F, _ = cv2.findFundamentalMat(p0, p1, cv2.FM_RANSAC, RANSAC_PX, 0.99)
+    F, _ = cv2.findFundamentalMat(p0, p1, cv2.FM_RANSAC, ransac_px, 0.99)
     if F is None or F.shape != (3, 3):
         return u
     _, _, vt = np.linalg.svd(F)
@@ -204,7 +229,9 @@ class PairMotion:
     ratio; ``translation``: camera translation direction (x right, y down, z forward) times the
     translational image motion as a share of the frame width (zero without parallax);
     ``parallax_px`` / ``parallax_ratio``: rigid residuals against the homography, in px and as a
-    share of the median motion; ``rigid_share``: tracks consistent with the camera model.
+    share of the median motion; ``rigid_share``: tracks consistent with the camera model;
+    ``layers``: motion layers found, ``camera_share``: the camera layer's share of the tracks,
+    ``subject_share``: tracks left out as moving subjects, ``conflict``: no layer clearly dominates.
     """
 
     dt: float
@@ -221,37 +248,56 @@ class PairMotion:
     parallax_px: float = 0.0
     parallax_ratio: float = 0.0
     rigid_share: float = 0.0
+    layers: int = 0
+    camera_share: float = 1.0
+    subject_share: float = 0.0
+    conflict: bool = False
     extra: dict[str, float] = field(default_factory=dict)
 
 
 def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: float = 1.0,
-                  K: np.ndarray | None = None) -> PairMotion:
-    """Estimate the camera motion from matched points ``p0 -> p1`` ((N, 2) px) in a ``size`` (w, h) frame."""
+                  K: np.ndarray | None = None, options: PairOptions | None = None,
+                  layer_options: LayerOptions | None = None) -> PairMotion:
+    """Estimate the camera motion from matched points ``p0 -> p1`` ((N, 2) px) in a ``size`` (w, h) frame.
+
+    The tracks are first split into motion layers (:func:`~.layers.motion_layers`); the subjects
+    among them are left out before the homography / essential-matrix test.
+    """
+    opts = options or PairOptions()
     w, h = size
-    K = intrinsics(w, h) if K is None else K
+    unit = opts.px(size)
+    K = intrinsics(w, h, opts.hfov_deg) if K is None else K
     out = PairMotion(dt=dt, n_tracks=int(len(p0)))
-    if len(p0) < MIN_TRACKS:
+    if len(p0) < opts.min_tracks:
         return out
     p0 = np.asarray(p0, np.float64)
     p1 = np.asarray(p1, np.float64)
+    layers = motion_layers(p0, p1, size, layer_options)
+    out.layers, out.camera_share, out.conflict = len(layers.share), layers.camera_share, layers.conflict
+    keep = ~layers.subject if layers.subject is not None else np.ones(len(p0), bool)
+    if keep.sum() >= opts.min_tracks:
+        out.subject_share = layers.subject_share
+        p0, p1 = p0[keep], p1[keep]
+    ransac = opts.ransac * unit
     flow = np.linalg.norm(p1 - p0, axis=1)
-    H, mask_h = cv2.findHomography(p0, p1, cv2.RANSAC, RANSAC_PX, maxIters=300, confidence=0.99)
+    H, mask_h = cv2.findHomography(p0, p1, cv2.RANSAC, ransac, maxIters=300, confidence=0.99)
     if H is None:
         return out
     mask_h = mask_h.ravel().astype(bool)
     res_h = np.linalg.norm(p1 - apply_homography(H, p0), axis=1)
     R_h, s_h = decompose_rotation_zoom(H, K)
-    if not 0.7 < s_h < 1.4:
+    if not opts.zoom_range[0] < s_h < opts.zoom_range[1]:
         return out
     c = K[:2, 2]
     E, mask_e, q1, zoomed, best = None, np.zeros(len(p0), bool), p1, 1.0, np.inf
-    res_90 = float(np.percentile(res_h, PARALLAX_PERCENTILE))
-    if res_90 > PARALLAX_MIN_PX and res_90 > PARALLAX_MIN_RATIO * max(float(np.median(flow)), 0.5):
+    res_top = float(np.percentile(res_h, opts.parallax_percentile))
+    floor = opts.flow_floor * unit
+    if res_top > opts.parallax_min * unit and res_top > opts.parallax_min_ratio * max(float(np.median(flow)), floor):
         # Rigid motion as is, or after taking the dominant plane's zoom out (a zoom breaks the fixed
         # focal length of the essential matrix): keep whichever fits better (sideways motion only).
         for scale in ((1.0, s_h) if abs(math.log(s_h)) > 0.002 else (1.0,)):
             q = c + (p1 - c) / scale
-            E_try, m_try = cv2.findEssentialMat(p0, q, K, cv2.USAC_ACCURATE, 0.999, RANSAC_PX)
+            E_try, m_try = cv2.findEssentialMat(p0, q, K, cv2.USAC_ACCURATE, 0.999, ransac)
             if E_try is None or E_try.shape != (3, 3):
                 continue
             m_try = m_try.ravel().astype(bool)
@@ -265,41 +311,46 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
             E, mask_e, q1, zoomed, best = E_try, m_try, q, scale, err
     rigid = mask_h | mask_e
     out.valid = True
-    out.rigid_share = float(rigid.mean())
+    out.rigid_share = float(rigid.sum()) / out.n_tracks  # subjects left out count as not rigid
     out.flow_px = float(np.median(flow[rigid])) if rigid.any() else float(np.median(flow))
     centre = np.array([[w / 2.0, h / 2.0]])
     out.shift = tuple(float(v) for v in (apply_homography(H, centre) - centre)[0])
-    out.parallax_px = float(np.percentile(res_h[mask_e], PARALLAX_PERCENTILE)) if mask_e.sum() >= MIN_TRACKS else 0.0
-    out.parallax_ratio = out.parallax_px / max(out.flow_px, 0.5)
+    enough = mask_e.sum() >= opts.min_tracks
+    out.parallax_px = float(np.percentile(res_h[mask_e], opts.parallax_percentile)) if enough else 0.0
+    out.parallax_ratio = out.parallax_px / max(out.flow_px, floor)
     translating = (
         E is not None
-        and float(mask_h.mean()) < MAX_HOMOGRAPHY_INLIERS
-        and not (out.flow_px > FAST_FLOW_PX and float(mask_h.mean()) >= MAX_HOMOGRAPHY_INLIERS_FAST)
-        and mask_e.sum() >= MIN_TRACKS
-        and out.parallax_px > PARALLAX_MIN_PX
-        and PARALLAX_MIN_RATIO < out.parallax_ratio < PARALLAX_MAX_RATIO
-        and out.flow_px > MIN_TRANSLATION_FLOW_PX
+        and float(mask_h.mean()) < opts.max_homography_inliers
+        and not (out.flow_px > opts.fast_flow * unit and float(mask_h.mean()) >= opts.max_homography_inliers_fast)
+        and enough
+        and out.parallax_px > opts.parallax_min * unit
+        and opts.parallax_min_ratio < out.parallax_ratio < opts.parallax_max_ratio
+        and out.flow_px > opts.min_translation_flow * unit
     )
     if translating:
         _, R, t, _ = cv2.recoverPose(E, p0, q1, K, mask=mask_e.astype(np.uint8).reshape(-1, 1) * 255)
-        if math.acos(max(-1.0, min(1.0, (np.trace(R) - 1) / 2))) > MAX_PAIR_ROTATION:
+        if _angle(R) > opts.max_pair_rotation:
             out.valid = False
             return out
         rot_only = apply_homography(K @ R @ np.linalg.inv(K), p0)
         pe, ve = p0[mask_e], (q1 - rot_only)[mask_e]
         u = oriented_direction(pe, ve, -(R.T @ t), K)
-        u = epipole_direction(p0[mask_e], p1[mask_e], u, K)
+        u = epipole_direction(p0[mask_e], p1[mask_e], u, K, ransac)
         zoom = split_zoom(pe, ve, u, K)
         out.log_zoom = float(math.log(max(zoomed * (1.0 + zoom), 1e-6)))
         out.translation = translation_cues(pe, ve - zoom * (pe - c), size, u, K)
         out.model = "essential"
         out.pan, out.tilt, out.roll = rotation_angles(R)
     else:
-        R, s = R_h, s_h
-        if math.acos(max(-1.0, min(1.0, (np.trace(R) - 1) / 2))) > MAX_PAIR_ROTATION:
+        if _angle(R_h) > opts.max_pair_rotation:
             out.valid = False
             return out
         out.model = "homography"
-        out.pan, out.tilt, out.roll = rotation_angles(R)
-        out.log_zoom = float(math.log(max(s, 1e-6)))
+        out.pan, out.tilt, out.roll = rotation_angles(R_h)
+        out.log_zoom = float(math.log(max(s_h, 1e-6)))
     return out
+
+
+def _angle(R: np.ndarray) -> float:
+    """The rotation angle of ``R`` in radians."""
+    return math.acos(max(-1.0, min(1.0, (np.trace(R) - 1) / 2)))

@@ -1,0 +1,158 @@
+"""Motion layers of one frame pair: sequential RANSAC over the tracks, the camera layer chosen by
+spatial coverage, and the independently moving subjects left out of the camera estimate.
+
+A homography is fitted to all tracks, its inliers removed, the next fitted to the rest, and so on.
+Each layer's spatial coverage (the share of the frame's occupied grid cells it reaches) and border
+contact are measured; the camera layer is the one spread widest over the frame (a background
+reaches the borders, a walker or a hand does not), not merely the largest. A layer whose motion
+against the camera layer is not what a translating camera makes of a static object (motion in the
+direction the camera layer moves, or radially out of or into the frame as the camera layer's
+zoom) is a subject: its points are left out of the parallax test. When the camera layer does not
+clearly dominate (a subject holds a large share of the tracks or of the frame), the pair is in
+conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LayerOptions:
+    """Thresholds of :func:`motion_layers`. Lengths are shares of the frame diagonal."""
+
+    ransac: float = 0.005
+    """Inlier distance of each layer's homography (looser than the camera estimate's: a layer holds
+    a whole object, with some depth)."""
+    max_layers: int = 4
+    """Layers fitted at most; what remains is unassigned."""
+    min_points: int = 6
+    """A layer holds at least this many tracks ..."""
+    min_share: float = 0.04
+    """... and this share of them."""
+    grid: tuple[int, int] = (4, 4)
+    """Cells (columns, rows) over which spatial coverage is counted."""
+    border: float = 0.12
+    """A layer touches a border when it has tracks within this share of the width or height of it."""
+    subject_motion: float = 0.003
+    """A layer moving against the camera layer by less than this is part of it (noise, depth)."""
+    alignment: float = 0.5
+    """Parallax of a static object lines up with the camera layer's own motion at it: a cosine
+    below this (or a camera layer that barely moves) makes the layer a subject."""
+    conflict_share: float = 0.3
+    """A pair is in conflict when a subject holds this share of the tracks ..."""
+    conflict_dominance: float = 0.6
+    """... and the camera layer holds less than this share of the camera and largest subject together."""
+
+
+@dataclass
+class Layers:
+    """The layers of one pair: ``label`` per track (layer index, -1 unassigned), the ``camera``
+    layer's index, per-layer ``share``/``coverage``/``borders``, the ``subject`` mask over the
+    tracks (points left out of the camera estimate) and the pair's ``conflict`` flag."""
+
+    label: np.ndarray
+    camera: int = -1
+    share: list[float] = field(default_factory=list)
+    coverage: list[float] = field(default_factory=list)
+    borders: list[int] = field(default_factory=list)
+    subject: np.ndarray | None = None
+    conflict: bool = False
+
+    @property
+    def camera_share(self) -> float:
+        """The camera layer's share of the tracks (1.0 without layers)."""
+        return self.share[self.camera] if self.camera >= 0 else 1.0
+
+    @property
+    def subject_share(self) -> float:
+        """The share of tracks left out as moving subjects."""
+        return float(self.subject.mean()) if self.subject is not None and len(self.subject) else 0.0
+
+
+def _cells(pts: np.ndarray, size: tuple[int, int], grid: tuple[int, int]) -> np.ndarray:
+    w, h = size
+    cx = np.clip((pts[:, 0] / w * grid[0]).astype(int), 0, grid[0] - 1)
+    cy = np.clip((pts[:, 1] / h * grid[1]).astype(int), 0, grid[1] - 1)
+    return cy * grid[0] + cx
+
+
+def _borders(pts: np.ndarray, size: tuple[int, int], margin: float) -> int:
+    w, h = size
+    return int((pts[:, 0] < margin * w).any()) + int((pts[:, 0] > (1 - margin) * w).any()) + \
+        int((pts[:, 1] < margin * h).any()) + int((pts[:, 1] > (1 - margin) * h).any())
+
+
+def _apply(H: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    hom = np.concatenate([pts, np.ones((len(pts), 1))], axis=1) @ H.T
+    return hom[:, :2] / hom[:, 2:3]
+
+
+def motion_layers(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
+                  options: LayerOptions | None = None) -> Layers:
+    """Split the tracks ``p0 -> p1`` ((N, 2) px) of a ``size`` (w, h) frame into motion layers."""
+    opts = options or LayerOptions()
+    n = len(p0)
+    diag = float(np.hypot(*size))
+    label = np.full(n, -1)
+    out = Layers(label=label, subject=np.zeros(n, bool))
+    if n < 2 * opts.min_points:
+        return out
+    cells = _cells(p0, size, opts.grid)
+    occupied = max(1, len(np.unique(cells)))
+    homographies = []
+    rest = np.arange(n)
+    min_points = max(opts.min_points, int(np.ceil(opts.min_share * n)))
+    while len(homographies) < opts.max_layers and len(rest) >= max(min_points, 4):
+        H, mask = cv2.findHomography(p0[rest], p1[rest], cv2.RANSAC, opts.ransac * diag, maxIters=200,
+                                     confidence=0.99)
+        if H is None:
+            break
+        inl = rest[mask.ravel().astype(bool)]
+        if len(inl) < min_points:
+            break
+        label[inl] = len(homographies)
+        homographies.append(H)
+        out.share.append(len(inl) / n)
+        out.coverage.append(len(np.unique(cells[inl])) / occupied)
+        out.borders.append(_borders(p0[inl], size, opts.border))
+        rest = rest[~mask.ravel().astype(bool)]
+    if not homographies:
+        return out
+    # The camera layer: the widest spread (coverage, then border contact, then size).
+    out.camera = max(range(len(homographies)), key=lambda i: (round(out.coverage[i], 2), out.borders[i], out.share[i]))
+    Hc = homographies[out.camera]
+    biggest_subject = 0.0
+    for i in range(len(homographies)):
+        if i == out.camera:
+            continue
+        idx = label == i
+        pts = p0[idx]
+        predicted = _apply(Hc, pts)
+        residual = np.median(p1[idx] - predicted, axis=0)
+        camera_flow = np.median(predicted - pts, axis=0)
+        if float(np.linalg.norm(residual)) < opts.subject_motion * diag:
+            continue  # moves with the camera layer
+        centre = np.array(size, float) / 2.0
+        radial = np.median(pts - centre, axis=0)
+        aligned = _cos(residual, camera_flow) >= opts.alignment and \
+            float(np.linalg.norm(camera_flow)) >= opts.subject_motion * diag
+        zoom = _cos(camera_flow, radial) >= opts.alignment and _cos(residual, radial) >= opts.alignment  # outward both
+        shrink = _cos(camera_flow, -radial) >= opts.alignment and _cos(residual, -radial) >= opts.alignment
+        if aligned or zoom or shrink:
+            continue  # parallax of a static object is possible
+        out.subject[idx] = True
+        biggest_subject = max(biggest_subject, out.share[i])
+    camera = out.camera_share
+    out.conflict = biggest_subject >= opts.conflict_share and camera / (camera + biggest_subject) < opts.conflict_dominance
+    return out
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na < 1e-9 or nb < 1e-9:
+        return 0.0
+    return float(np.dot(a, b) / (na * nb))
