@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from camreasoner.backends.base import register
 from camreasoner.core.types import BackendItem, BackendResponse
 
@@ -27,6 +29,28 @@ def reset(fail: set[tuple[str, str]] | None = None, stop_after: int | None = Non
 def table_key(video: str, question: str) -> str:
     """The table's key of one (video, question)."""
     return f"{Path(video).name}|{question}"
+
+
+def write_noisy_bench(folder: Path, n_clips: int, primitives: Sequence[str], seed: int, yes_rate: float,
+                      signal: float) -> dict[tuple[str, str], tuple[bool, float]]:
+    """``folder/bench.json`` (n_clips x primitives binary questions) and ``folder/table.json`` (noisy
+    P(Yes): ``signal`` for a Yes plus uniform noise); returns (clip name, question) -> (truth, score)."""
+    from camreasoner.formats.questions import binary_question, write_questions
+
+    rng = np.random.default_rng(seed)
+    questions, table, truth = [], {}, {}
+    for c in range(n_clips):
+        clip = f"clips/c{c}.mp4"
+        for p in primitives:
+            yes = bool(rng.random() < yes_rate)
+            q = binary_question(p, clip, yes, len(questions))
+            questions.append(q)
+            score = float(np.clip(signal * yes + (1.0 - signal) * rng.random(), 0.0, 1.0))
+            table[table_key(clip, q.question)] = round(score, 6)
+            truth[(f"c{c}.mp4", q.question)] = (yes, score)
+    write_questions(folder / "bench.json", questions)
+    (folder / "table.json").write_text(json.dumps(table))
+    return truth
 
 
 class ScriptedBackend:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from eval_backends import reset, table_key
+from eval_backends import reset, write_noisy_bench
 from sklearn.metrics import average_precision_score
 from test_eval_pairs import official_ap
 
@@ -25,20 +25,9 @@ PRIMS = PRIMITIVES[1:9]  # 8 questions per clip, as CameraBench asks about a cli
 @pytest.fixture
 def scripted(tmp_path):
     """40 clips x 8 binary questions, and a table of noisy P(Yes) for the scripted backend."""
-    rng = np.random.default_rng(5)
-    questions, table, truth = [], {}, {}
-    for c in range(40):
-        clip = f"clips/c{c}.mp4"
-        for p in PRIMS:
-            yes = bool(rng.random() < 0.3)
-            q = binary_question(p, clip, yes, len(questions))
-            questions.append(q)
-            score = float(np.clip(0.35 * yes + 0.65 * rng.random(), 0.0, 1.0))
-            table[table_key(clip, q.question)] = round(score, 6)
-            truth[(f"c{c}.mp4", q.question)] = (yes, score)
-    write_questions(tmp_path / "bench.json", questions)
-    (tmp_path / "table.json").write_text(json.dumps(table))
-    (tmp_path / "table2.json").write_text(json.dumps(table))
+    truth = write_noisy_bench(tmp_path, 40, PRIMS, seed=5, yes_rate=0.3, signal=0.35)
+    table = (tmp_path / "table.json").read_text()
+    (tmp_path / "table2.json").write_text(table)
     reset()
     return tmp_path, truth
 

@@ -12,7 +12,7 @@ import base64
 import html
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ from typing import Any
 from camreasoner.core.io import write_text_atomic
 from camreasoner.core.taxonomy import PRIMITIVES, YES_LETTER
 
-ANCHOR_MODELS = ("Cam-Motion-7B", "MegaSAM", "Qwen2.5-VL-7B", "CamReasoner-7B")
 PAIR_FAMILIES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
     "pan vs truck": ("pan", "truck", (("Pan_Left", "Move_Left"), ("Pan_Right", "Move_Right"))),
     "tilt vs pedestal": ("tilt", "pedestal", (("Tilt_Up", "Move_Up"), ("Tilt_Down", "Move_Down"))),
@@ -34,6 +33,42 @@ def load_anchors() -> dict[str, Any]:
     """The published figures in camreasoner/data/anchors.json."""
     text = resources.files("camreasoner").joinpath("data/anchors.json").read_text(encoding="utf-8")
     return json.loads(text)
+
+
+# (task, metric) of a published anchor -> the label and the metrics.json figure of the same metric.
+SAME_METRIC: dict[tuple[str, str], tuple[str, Callable[[dict[str, Any]], float | None]]] = {
+    ("binary", "ap"): ("mean AP", lambda m: m.get("mean_ap")),
+    ("binary", "accuracy"): ("binary accuracy", lambda m: m.get("binary_accuracy")),
+    ("vqa_pairs", "accuracy"): ("pair binary accuracy", lambda m: (m.get("pairs") or {}).get("binary_acc")),
+    ("vqa_pairs", "q_acc"): ("pair Q-Acc", lambda m: (m.get("pairs") or {}).get("question_acc")),
+    ("vqa_choice", "accuracy"): ("VQA accuracy", lambda m: m.get("vqa_accuracy")),
+    ("vqa_choice", "q_acc"): ("VQA Q-Acc", lambda m: m.get("q_acc")),
+}
+
+
+def ap_anchors(anchors: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Model -> per-primitive AP of the published binary AP anchors (the only ones shown beside our AP)."""
+    return {a["model"]: a["per_primitive"] for a in anchors["anchors"]
+            if (a["task"], a["metric"]) == ("binary", "ap") and a.get("per_primitive")}
+
+
+def anchor_rows(metrics: dict[str, Any], anchors: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per published anchor, beside this run's figure of the same task and metric.
+
+    Rows come in the order of ``SAME_METRIC``; an anchor whose (task, metric) has no figure of ours
+    raises ``ValueError`` (anchors.json and this table must agree).
+    """
+    rows = []
+    order = list(SAME_METRIC)
+    for a in anchors["anchors"]:
+        key = (a["task"], a["metric"])
+        if key not in SAME_METRIC:
+            raise ValueError(f"anchor {a['model']}: no figure of ours for task {key[0]!r}, metric {key[1]!r}")
+        label, figure = SAME_METRIC[key]
+        rows.append({"task": a["task"], "metric": a["metric"], "label": label, "model": a["model"],
+                     "published": float(a["value"]), "ours": figure(metrics), "source": a["source"],
+                     "note": a.get("note")})
+    return sorted(rows, key=lambda r: order.index((r["task"], r["metric"])))
 
 
 def _pct(x: float | None) -> str:
@@ -91,9 +126,8 @@ def _plots(out: Path, metrics: dict[str, Any], records: Sequence[dict[str, Any]]
         fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True)
         x = np.arange(len(names))
         series = [("this run", [per[p]["ap"] for p in names])]
-        for model in ("Cam-Motion-7B", "MegaSAM", "Qwen2.5-VL-7B"):
-            ap = anchors["models"].get(model, {}).get("ap", {}).get("per_primitive", {})
-            series.append((f"{model} (published)", [ap[p] / 100 if p in ap else None for p in names]))
+        for model, ap in ap_anchors(anchors).items():
+            series.append((f"{model} (published AP)", [ap[p] / 100 if p in ap else None for p in names]))
         width = 0.8 / len(series)
         for k, (label, vals) in enumerate(series):
             ax1.bar(x - 0.4 + (k + 0.5) * width, [np.nan if v is None else v for v in vals], width, label=label)
@@ -192,9 +226,66 @@ def verdict(metrics: dict[str, Any]) -> list[str]:
             f"Balanced accuracy {_pct(ba)}%{_ci(metrics.get('balanced_accuracy_ci'))} is {word} 50%, "
             "what any constant answer gets."
         )
+    failed, strict = metrics.get("n_binary_failed"), metrics.get("mean_ap_strict")
+    if failed and ap is not None and strict is not None:
+        lines.append(
+            f"Mean AP leaves the {failed} failed binary items out, as CameraBench's evaluator does; "
+            f"with each failed item given the lowest score (mean AP strict) it is {_pct(strict)}%."
+        )
     if metrics.get("n_errors"):
         lines.append(f"{metrics['n_errors']} of {metrics['n']} items failed (listed below) and count as wrong.")
     return lines
+
+
+def _ap_blocks(metrics: dict[str, Any]) -> list[Block]:
+    """mean AP (official: failed items left out) beside mean AP strict (failed = lowest score)."""
+    if metrics.get("mean_ap") is None and metrics.get("mean_ap_strict") is None:
+        return []
+    row = [_pct(metrics.get("mean_ap")) + _ci(metrics.get("mean_ap_ci")),
+           _pct(metrics.get("mean_ap_strict")) + _ci(metrics.get("mean_ap_strict_ci")),
+           str(metrics.get("n_binary_failed", 0)), str(metrics.get("n_binary", 0))]
+    head = ["mean AP (failed items left out, official rule)", "mean AP strict (failed item = lowest score)",
+            "failed binary items", "binary items"]
+    return [("h2", "Mean AP, official and strict (percent)"), ("table", head, [row]),
+            ("p", "A backend that fails on hard positives can raise the official mean AP, never the strict one.")]
+
+
+PAIR_ROWS = (("binary_acc", "binary accuracy (each of the 4 answers)"),
+             ("question_acc", "Q-Acc (a question right on both videos)"),
+             ("text", "text score"), ("image", "image score"), ("group", "group score"))
+
+
+def _pair_blocks(pairs: dict[str, Any] | None) -> list[Block]:
+    """CameraBench's VQA-pair figures: mean over task files, official and strict, then per task file."""
+    if not pairs:
+        return []
+    rows = [[name, _pct(pairs.get(key)), _pct(pairs.get(f"{key}_strict"))] for key, name in PAIR_ROWS]
+    b: list[Block] = [
+        ("h2", f"VQA pairs (percent; {pairs['n_pairs']} pairs in {pairs['n_tasks']} task files, "
+               f"{pairs['n_pairs_failed']} failed)"),
+        ("table", ["metric (mean over task files)", "failed pairs left out (official)", "strict (failed = wrong)"],
+         rows),
+    ]
+    per = [[task, str(t["n_pairs"]), str(t["n_failed"])] + [_pct(t[key]) for key, _ in PAIR_ROWS]
+           for task, t in (pairs.get("per_task") or {}).items()]
+    if per:
+        b.append(("table", ["task file", "pairs", "failed", "binary acc", "Q-Acc", "text", "image", "group"], per))
+    return b
+
+
+def _anchor_blocks(metrics: dict[str, Any], anchors: dict[str, Any]) -> list[Block]:
+    """Published anchors, each in the row of our figure of the same task and metric, and their notes."""
+    rows, notes = [], []
+    for r in anchor_rows(metrics, anchors):
+        rows.append([r["task"], r["label"], r["model"], f"{r['published']:.1f}", _pct(r["ours"]),
+                     r["source"].split(",")[0]])
+        if r["note"]:
+            notes.append(f"Note ({r['model']}, {r['label']}): {r['note']}.")
+    return [("h2", "Published anchors (percent; each beside this run's figure of the same metric)"),
+            ("table", ["task", "metric", "model", "published", "this run", "source"], rows),
+            ("p", "Accuracy on CameraBench's binary questions is dominated by the No answers: answering No "
+                  "to everything scores 87.7% there. Compare AP and balanced accuracy, not accuracy alone; "
+                  "an accuracy is never compared with an AP."), *[("p", n) for n in notes]]
 
 
 def build_blocks(metrics: dict[str, Any], records: Sequence[dict[str, Any]], anchors: dict[str, Any],
@@ -209,7 +300,7 @@ def build_blocks(metrics: dict[str, Any], records: Sequence[dict[str, Any]], anc
         ["majority baseline accuracy", _pct(metrics["majority_baseline_accuracy"])],
         ["balanced accuracy", _pct(metrics.get("balanced_accuracy")) + _ci(metrics.get("balanced_accuracy_ci"))],
         ["macro F1 (Yes class)", _pct(metrics.get("macro_f1"))],
-        ["mean AP", _pct(metrics.get("mean_ap")) + _ci(metrics.get("mean_ap_ci"))],
+        ["mean AP (failed items left out)", _pct(metrics.get("mean_ap")) + _ci(metrics.get("mean_ap_ci"))],
         ["mean AP of a constant score", _pct(metrics.get("mean_yes_rate"))],
         ["mean ROC-AUC", _pct(metrics.get("mean_roc_auc"))],
         ["format error rate", _pct(metrics.get("format_error_rate"))],
@@ -218,19 +309,23 @@ def build_blocks(metrics: dict[str, Any], records: Sequence[dict[str, Any]], anc
         summary += [["VQA accuracy", _pct(metrics.get("vqa_accuracy"))],
                     ["VQA Q-Acc", f"{_pct(metrics.get('q_acc'))} ({metrics.get('n_pairs', 0)} pairs)"]]
     b += [("h2", "Summary (percent)"), ("table", ["metric", "value"], summary)]
+    b += _ap_blocks(metrics)
+    b += _pair_blocks(metrics.get("pairs"))
 
     per = metrics.get("per_primitive") or {}
     if per:
-        models = [m for m in ("Cam-Motion-7B", "MegaSAM", "Qwen2.5-VL-7B") if "ap" in anchors["models"].get(m, {})]
+        published = ap_anchors(anchors)
         rows = []
         for p, m in per.items():
-            row = [p, str(m["n"]), str(m["n_yes"]), _pct(m["accuracy"]), _pct(m["balanced_accuracy"]),
-                   _pct(m["ap"]), _pct(m["roc_auc"]), _pct(m["f1"])]
-            for model in models:
-                v = anchors["models"][model]["ap"]["per_primitive"].get(p)
+            row = [p, str(m["n"]), str(m["n_yes"]), str(m.get("n_failed", 0)), _pct(m["accuracy"]),
+                   _pct(m["balanced_accuracy"]), _pct(m["ap"]), _pct(m.get("ap_strict")), _pct(m["roc_auc"]),
+                   _pct(m["f1"])]
+            for ap in published.values():
+                v = ap.get(p)
                 row.append("–" if v is None else f"{v:.1f}")
             rows.append(row)
-        head = ["primitive", "n", "n yes", "acc", "bal. acc", "AP", "ROC-AUC", "F1"] + [f"AP {m}*" for m in models]
+        head = ["primitive", "n", "n yes", "failed", "acc", "bal. acc", "AP", "AP strict", "ROC-AUC", "F1"]
+        head += [f"AP {m}*" for m in published]
         b += [("h2", "Per primitive (percent)"), ("table", head, rows),
               ("p", "* published on CameraBench's own test videos (see Published anchors), not on this file.")]
     if "primitives" in plots:
@@ -253,21 +348,7 @@ def build_blocks(metrics: dict[str, Any], records: Sequence[dict[str, Any]], anc
                 for s, m in metrics["per_skill"].items()]
         b += [("h2", "VQA per skill (percent)"), ("table", ["skill", "n", "accuracy", "Q-Acc", "pairs"], rows)]
 
-    rows = []
-    for model in ANCHOR_MODELS:
-        a = anchors["models"].get(model, {})
-        ap = a.get("ap", {})
-        acc = a.get("binary_accuracy", {})
-        vqa = a.get("vqa", {})
-        srcs = "; ".join(dict.fromkeys(x["source"].split(",")[0] for x in (ap, acc, vqa) if x))
-        rows.append([model, f"{ap['mean']:.1f}" if ap else "–", f"{acc['value']:.1f}" if acc else "–",
-                     f"{vqa['accuracy']:.1f}" if vqa else "–", srcs])
-    rows.append(["this run", _pct(metrics.get("mean_ap")), _pct(metrics.get("binary_accuracy")),
-                 _pct(metrics.get("vqa_accuracy")), "this file"])
-    b += [("h2", "Published anchors (percent)"),
-          ("table", ["model", "mean AP", "binary accuracy", "VQA accuracy", "source"], rows),
-          ("p", "Accuracy on CameraBench's binary questions is dominated by the No answers: answering No "
-                "to everything scores 87.7% there. Compare AP and balanced accuracy, not accuracy alone.")]
+    b += _anchor_blocks(metrics, anchors)
 
     errors = [r for r in records if r.get("error")]
     if errors:
