@@ -7,11 +7,12 @@ import pytest
 from suite_fixtures import make_synth, options
 
 from camreasoner.backends import BackendItem, get_backend
-from camreasoner.core.ota import format_ota, parse_strict
+from camreasoner.core.ota import extract_letter, format_ota, parse_strict
 from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.core.types import BackendResponse
 from camreasoner.suite.build import build_suite, iter_rows
 from camreasoner.suite.rl import pass_rates_from_backend
-from camreasoner.suite.teacher import judge
+from camreasoner.suite.teacher import TeacherItem, judge, sample_teacher
 
 MEASURED = dict.fromkeys(PRIMITIVES, False) | {"Pan_Left": True}
 
@@ -25,6 +26,47 @@ def test_judge_reasons():
     assert judge(wrong, "B", "AB", MEASURED) == "contradicts_measurements"
     vague = format_ota("A video of a street.", "so yes", "B")
     assert judge(vague, "B", "AB", MEASURED) == "vague_observation"
+
+
+OBSERVATION = "Content slides right with no parallax: the camera pans left."
+PROSE = [
+    format_ota(OBSERVATION, "so yes", "The answer is B"),
+    format_ota(OBSERVATION, "so yes", "I would say B"),
+    format_ota(OBSERVATION, "so yes", "A camera that pans"),  # a capital A in prose, no letter
+    "The content slides right with no parallax, so the camera pans left: B.",
+    f"<observation>{OBSERVATION}</observation><think>so B</think>",
+]
+
+
+@pytest.mark.parametrize("text", PROSE)
+def test_a_teacher_letter_only_in_prose_is_not_accepted(text):
+    """The teacher filter reads the letter with the one strict reader: prose gives no answer."""
+    assert extract_letter(text, "AB") is None
+    assert judge(text, "B", "AB", MEASURED) == "format"
+    assert judge(text, "A", "AB", MEASURED) == "format"
+
+
+def test_the_teacher_filter_accepts_each_form_the_strict_reader_accepts():
+    for answer in ("B", "B.", "(B)", "B. Yes"):
+        text = format_ota(OBSERVATION, "so yes", answer)
+        assert extract_letter(text, "AB") == "B"
+        assert judge(text, "B", "AB", MEASURED) == "accepted"
+        assert judge(text, "A", "AB", MEASURED) == "wrong_answer"
+
+
+class ProseTeacher:
+    """A teacher VLM that names its letter in prose inside the answer block (a backend under test)."""
+
+    name = "prose"
+
+    def answer(self, items):
+        return [BackendResponse(format_ota(OBSERVATION, "so yes", "The answer is B"), None, {}) for _ in items]
+
+
+def test_sample_teacher_rejects_prose_answers_as_format():
+    item = BackendItem("clip.mp4", "Does the camera pan left?", ("A. No", "B. Yes"), "q0")
+    (out,) = sample_teacher(ProseTeacher(), [TeacherItem("q0", item, "B", MEASURED)], k=3)
+    assert out.response is None and out.reasons == Counter({"format": 3})
 
 
 @pytest.fixture(scope="module")
@@ -138,14 +180,3 @@ def test_sample_logs_are_keyed_by_backend_model_and_sampling(tmp_path):
         _log_path(tmp_path, "teacher", "vllm", {"model": "a", "temperature": 1.0}, 4),
     ]
     assert len({base, *others}) == 5
-
-
-def test_measurement_cache_key_covers_the_observer(tmp_path):
-    """The cache key holds the observer's identity: a digest of its code and calibration files."""
-    from camreasoner.suite.measure import cache_key, observer_identity
-
-    clip = tmp_path / "x.mp4"
-    clip.write_bytes(b"0")
-    identity = observer_identity()
-    assert identity.split("|")[1] != "" and len(identity.split("|")[1]) == 16
-    assert cache_key(clip, {"fps": 6}) != cache_key(clip, {"fps": 4})

@@ -1,9 +1,10 @@
 """Teacher chains by rejection sampling: any backend, k samples per item, strict filters.
 
-A sample is kept only if it is in strict O-T-A format, its answer letter is right, and its
-``<observation>`` makes at least one checkable claim and contradicts none of the observer's
-measurements (camreasoner.qa.consistency). Every rejected sample is counted under its reason.
-"""
+A sample is kept only if it is in strict O-T-A format, its answer letter (read by
+``camreasoner.core.ota.extract_letter``, the evaluator's and the accuracy reward's one answer
+reader) is right, and its ``<observation>`` makes at least one checkable claim and contradicts
+none of the observer's measurements (camreasoner.qa.consistency). Every rejected sample is
+counted under its reason."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from camreasoner.backends.base import Backend, BackendItem
-from camreasoner.core.ota import parse_strict
+from camreasoner.core.ota import extract_letter, parse_strict
 from camreasoner.qa.consistency import check_observation
 
 REASONS = (
@@ -50,9 +51,10 @@ def judge(
 ) -> str:
     """The reason a sample is rejected, or ``"accepted"``."""
     parsed = parse_strict(text, letters)
-    if parsed is None:
-        return "format"
-    if parsed.letter != answer:
+    letter = extract_letter(text, letters)
+    if parsed is None or letter is None:
+        return "format"  # a letter in prose, or outside the O-T-A blocks, is no answer
+    if letter != answer:
         return "wrong_answer"
     result = check_observation(parsed.observation, measured)
     if result.contradictions:
