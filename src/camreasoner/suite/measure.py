@@ -1,9 +1,11 @@
 """Observer readings of clips, measured once per clip and cached as JSON files.
 
 The cache key is the clip's resolved path, size and modification time, the observer options and the
-observer's identity (the content of its calibration file and the package version), so a changed
-file, option, calibration or observer is measured again, and a killed build loses at most the clips
-in flight.
+observer's identity: the package version, the calibration schema version
+(``observer.reading.CALIBRATION_VERSION``), a digest of the calibration file's content (the packaged
+one, or ``options["calibration"]``, a path) and a digest of the observer's code. A changed file,
+option, calibration or observer is measured again; the same calibration under another path is
+reused; a killed build loses at most the clips in flight.
 """
 
 from __future__ import annotations
@@ -19,31 +21,57 @@ from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.faults import crash_point
 from camreasoner.core.io import write_json_atomic
 
+CALIBRATION_OPTION = "calibration"
+
+
+def calibration_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The calibration file the observer reads: ``path``, or the packaged one."""
+    import camreasoner
+    from camreasoner.observer.reading import CALIBRATION_FILE
+
+    return Path(path) if path is not None else Path(camreasoner.__file__).parent / "data" / CALIBRATION_FILE
+
 
 @functools.cache
-def observer_identity() -> str:
-    """What makes two observer readings comparable: the package version and a digest of the observer's
-    code (``observer/``) and calibration files (``data/observer_*``)."""
+def _code_digest() -> str:
+    """A digest of the observer's code (``observer/**/*.py``)."""
     import camreasoner
 
     root = Path(camreasoner.__file__).parent
-    files = sorted((root / "observer").rglob("*.py")) + sorted((root / "data").glob("observer_*"))
     digest = hashlib.sha1()
-    for path in files:
+    for path in sorted((root / "observer").rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
-    return f"{camreasoner.__version__}|{digest.hexdigest()[:16]}"
+    return digest.hexdigest()[:16]
+
+
+def observer_identity(calibration: str | os.PathLike[str] | None = None) -> str:
+    """What makes two observer readings comparable: ``version|calibration version|calibration
+    content digest|code digest``. The calibration is schema-checked (``load_calibration``), so a bad
+    file is one ``CamReasonerError`` line before anything is measured."""
+    import camreasoner
+    from camreasoner.observer.reading import CALIBRATION_VERSION, load_calibration
+
+    path = calibration_path(calibration)
+    load_calibration(str(path))
+    try:
+        content = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
+    except OSError as exc:
+        raise CamReasonerError(f"{path}: cannot read observer calibration: {exc.strerror or exc}") from None
+    return f"{camreasoner.__version__}|cal-v{CALIBRATION_VERSION}|{content}|{_code_digest()}"
 
 
 def cache_key(video: str | os.PathLike[str], options: dict[str, Any]) -> str:
-    """A stable key for (file identity, observer options, observer identity)."""
+    """A stable key for (file identity, observer options, observer identity); a ``calibration``
+    option enters by its content, not its path."""
     path = Path(video).resolve()
     try:
         st = path.stat()
         ident = f"{path}|{st.st_size}|{st.st_mtime_ns}"
     except OSError:
         ident = f"{path}|missing"
-    blob = json.dumps([ident, options, observer_identity()], sort_keys=True)
+    rest = {k: v for k, v in options.items() if k != CALIBRATION_OPTION}
+    blob = json.dumps([ident, rest, observer_identity(options.get(CALIBRATION_OPTION))], sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:20]
 
 
@@ -54,9 +82,15 @@ def measure(
 ) -> dict[str, Any]:
     """The observer's reading of ``video`` as a JSON dict (``Reading.to_json()``), cached.
 
+    ``options`` are ``ObserverOptions`` fields and optionally ``calibration`` (a calibration file).
     An unreadable video gives ``{"video": ..., "error": "<one line>"}`` (also cached).
     """
-    from camreasoner.observer.reading import ObserverOptions, analyze_video
+    from camreasoner.observer.reading import (
+        ObserverOptions,
+        load_calibration,
+        measure_video,
+        reading_from_cues,
+    )
 
     options = options or {}
     target = None
@@ -67,8 +101,11 @@ def measure(
                 return json.loads(target.read_text(encoding="utf-8"))
             except (json.JSONDecodeError, OSError):
                 pass  # a damaged entry is measured again
+    calibration = load_calibration(str(calibration_path(options.get(CALIBRATION_OPTION))))
+    observer = ObserverOptions(**{k: v for k, v in options.items() if k != CALIBRATION_OPTION})
     try:
-        reading = analyze_video(video, ObserverOptions(**options))
+        cues, measurements, warnings = measure_video(video, observer)
+        reading = reading_from_cues(str(video), cues, measurements, warnings, calibration)
         result = reading.to_json()
         result["warnings"] = list(reading.warnings)
     except CamReasonerError as exc:
