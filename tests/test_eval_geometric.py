@@ -1,14 +1,15 @@
 """The geometric observer evaluated on synthetic clips with exact labels; a killed run resumes exactly."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from camreasoner.core.faults import CRASH_AT_ENV
 from camreasoner.evaluate.runner import EvalConfig, run_eval
 from camreasoner.formats.predictions import read_predictions
 
@@ -60,27 +61,39 @@ def test_vqa_file_gives_per_skill_accuracy(data, tmp_path):
     assert m["n_binary"] == 0 and m["mean_ap"] is None
 
 
-def test_killed_run_resumes_to_the_uninterrupted_items(data, tmp_path):
-    args = ["eval", "run", "--bench", str(data / "binary.json"), "--video-root", str(data), "--backend", "geometric",
+@pytest.mark.slow
+def test_killed_run_then_partial_failure_then_resume_retries_to_the_uninterrupted_items(data, tmp_path):
+    """Killed after its third group (CAMREASONER_CRASH_AT), resumed while one clip is missing (its
+    items fail), resumed again with the clip back: the records equal those of an uninterrupted run."""
+    root = tmp_path / "root"
+    (root / "clips").mkdir(parents=True)
+    clips = sorted((data / "clips").glob("*.mp4"))
+    for clip in clips:
+        (root / "clips" / clip.name).symlink_to(clip)
+    args = ["eval", "run", "--bench", str(data / "binary.json"), "--video-root", str(root), "--backend", "geometric",
             "--bootstrap", "50", "--no-report"]
     full = subprocess.run([CAMRE, *args, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300)
     assert full.returncode == 0, full.stderr
+    gone = root / "clips" / clips[-1].name
+    gone.unlink()
+    cut = [CAMRE, *args, "--out", str(tmp_path / "cut")]
+    env = {**os.environ, CRASH_AT_ENV: "eval-recorded:3"}
+    killed = subprocess.run(cut, capture_output=True, text=True, timeout=300, env=env)
+    assert killed.returncode == -signal.SIGKILL
     pred = tmp_path / "cut" / "predictions.jsonl"
-    proc = subprocess.Popen([CAMRE, *args, "--out", str(tmp_path / "cut")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and not (pred.exists() and pred.read_bytes().count(b"\n") >= 1):
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    before = len(read_predictions(pred))
-    total = len(records(tmp_path / "full"))
-    assert 0 < before < total, "the kill did not land mid-run"
+    first = read_predictions(pred)
+    per_clip = len(first) // 3  # the missing clip's error records first, then two clips answered
+    assert len(first) == 3 * per_clip and sum(bool(r["error"]) for r in first) == per_clip
     assert not (tmp_path / "cut" / "metrics.json").exists()
-    again = subprocess.run([CAMRE, *args, "--out", str(tmp_path / "cut"), "--resume"], capture_output=True,
-                           text=True, timeout=300)
+    partial = subprocess.run([*cut, "--resume"], capture_output=True, text=True, timeout=300)
+    assert partial.returncode == 0, partial.stderr
+    assert f"({len(first) - per_clip} resumed," in partial.stdout  # the failed items are not kept as done
+    assert json.loads((tmp_path / "cut" / "metrics.json").read_text())["n_errors"] == per_clip
+    gone.symlink_to(clips[-1])
+    again = subprocess.run([*cut, "--resume"], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert f"{before} resumed" in again.stdout
+    total = len(records(tmp_path / "full"))
+    assert f"({total - per_clip} resumed, {per_clip} answered now), 0 failed" in again.stdout
     a, b = records(tmp_path / "full"), records(tmp_path / "cut")
     assert a.keys() == b.keys()
     for k in a:

@@ -23,6 +23,7 @@ from typing import Any
 
 from camreasoner.backends.base import Backend, BackendItem, BackendResponse, get_backend
 from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.faults import crash_point
 from camreasoner.core.io import write_json_atomic, write_jsonl_atomic
 from camreasoner.core.ota import is_strict_format
 from camreasoner.core.taxonomy import YES_LETTER, skill_of
@@ -338,6 +339,7 @@ class _Recorder:
         t0 = time.perf_counter()
         per = secs / max(len(group), 1)
         self.writer.write(make_record(i, q, video, r, per) for (i, q), r in zip(group, responses, strict=True))
+        crash_point("eval-recorded")  # tests kill the run here, after a group's records are flushed
         self.n += len(group)
         if self.progress:
             self.progress(self.n, self.total)

@@ -4,7 +4,8 @@ A sample is kept only if it is in strict O-T-A format, its answer letter (read b
 ``camreasoner.core.ota.extract_letter``, the evaluator's and the accuracy reward's one answer
 reader) is right, and its ``<observation>`` makes at least one checkable claim and contradicts
 none of the observer's measurements (camreasoner.qa.consistency). Every rejected sample is
-counted under its reason."""
+counted under its reason.
+"""
 
 from __future__ import annotations
 
