@@ -363,3 +363,53 @@ def test_grpo_cuts_rollouts_forced_to_write_a_video_pad(suite, sft_model, tmp_pa
         handle.remove()
     assert seen and all(ids[0] == pad for ids in seen)  # the raw rollouts did write the pad
     assert trainer.state.global_step == 1
+
+
+# -- EMA-GRPO -------------------------------------------------------------------------------------
+def test_ema_advantages_replace_trls_on_a_scored_batch(suite, sft_model, tmp_path):
+    """The trainer's hook turns the (weighted) rewards of a batch into EMA-GRPO advantages."""
+    import math
+
+    import torch
+
+    trainer, _, _ = _grpo(suite, sft_model, tmp_path / "ema0", scale_rewards="ema", online_filtering=False)
+    trainer.model.train()
+    good = "<observation>o</observation><think>t</think><answer>B</answer>"
+    bad = "<observation>o</observation><think>t</think><answer>A</answer>"
+    rows = [{"answer": "B", "options": ["A. No", "B. Yes"], "kind": "binary",
+             "prompt": [{"role": "user", "content": "q"}]}] * 8
+    completions = [good, bad, good, bad, good, good, good, bad]
+    trainer._calculate_rewards(rows, ["q"] * 8, completions, [[0]] * 8)
+    output = trainer._with_ema_advantages({"advantages": torch.zeros(8)})
+    # rewards 0.1 + 0.9 * accuracy: the std is 0.9 * sqrt(15/64), the centred rewards 0.9 * (±0.5 ...)
+    s = math.sqrt(15 / 64)
+    want = [0.5 / s, -0.5 / s, 0.5 / s, -0.5 / s, 0.25 / s, 0.25 / s, 0.25 / s, -0.75 / s]
+    assert output["advantages"].tolist() == pytest.approx(want, rel=1e-5)
+    assert trainer.ema.std("binary") == pytest.approx(0.9 * s, rel=1e-5)
+    assert trainer._metrics["train"]["ema_std/binary"][-1] == pytest.approx(0.9 * s, rel=1e-5)
+
+
+def test_grpo_steps_with_ema_advantages_save_and_resume_their_state(suite, sft_model, tmp_path):
+    import json
+
+    from camreasoner.train.grpo import build_trainer
+
+    out = tmp_path / "ema"
+
+    def recipe(**train):
+        return _recipe("grpo", suite, out, sft_model,
+                       train={"max_steps": 2, "per_device_train_batch_size": 4, "save_steps": 1, **train},
+                       grpo={"num_generations": 4, "max_completion_length": 16, "scale_rewards": "ema",
+                             "online_filtering": False})
+
+    trainer, _, _ = build_trainer(recipe())
+    trainer.train()
+    assert trainer.state.global_step == 2
+    assert set(trainer.ema.moments) == {"binary"}  # the suite's RL rows: kind binary
+    assert any("ema_std/binary" in h for h in trainer.state.log_history)
+    saved = json.loads((out / "checkpoint-2" / "ema_reward_std.json").read_text())
+    assert saved == trainer.ema.to_dict()
+    again, _, prep = build_trainer(recipe(resume_from_checkpoint=True))
+    assert again.ema.moments == {}
+    again.train(resume_from_checkpoint=prep.resume)  # at max_steps already: restores, trains nothing
+    assert again.ema.to_dict() == saved

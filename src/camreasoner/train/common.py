@@ -13,6 +13,7 @@ from typing import Any
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.train.configs import Recipe, check_model_dir, recipe_to_dict
 from camreasoner.train.data import Splits, resolve_splits
+from camreasoner.train.versions import check_installed
 
 log = logging.getLogger("camreasoner.train")
 
@@ -48,10 +49,12 @@ def latest_checkpoint(output_dir: Path) -> str | None:
 
 
 def prepare(recipe: Recipe) -> Prepared:
-    """Every start-up check, before any compute: data files, model architecture, resume point.
+    """Every start-up check, before any compute: TRL and transformers versions, data files, model
+    architecture, resume point.
 
     Builds the tiny model first when the recipe asks for it (seconds on CPU).
     """
+    check_installed()
     src = recipe.source
     out = Path(recipe.train.output_dir)
     splits = resolve_splits(recipe.data, recipe.stage, src)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from camreasoner.core.errors import CamReasonerError
+from camreasoner.train.advantages import DEFAULT_DECAY, DEFAULT_FLOOR
 
 
 @dataclass
@@ -153,6 +154,13 @@ class GRPOSection:
     num_iterations: int = 1
     loss_type: str = "grpo"
     scale_rewards: str = "group"
+    """Advantage scaling: TRL's ``group`` (each group's reward std), ``batch`` (the batch's std),
+    ``none``, or ``ema`` (CamReasoner's EMA-GRPO: a moving reward std per task type, see
+    :mod:`camreasoner.train.advantages`)."""
+    ema_decay: float = DEFAULT_DECAY
+    """``scale_rewards: ema`` only: decay of the per-task-type moving moments (in (0, 1))."""
+    ema_floor: float = DEFAULT_FLOOR
+    """``scale_rewards: ema`` only: the smallest std the advantages are divided by (> 0)."""
     rewards: dict[str, float] = field(default_factory=lambda: {"accuracy": 0.9, "format": 0.1})
     """Reward name -> weight (names from camreasoner.train.rewards: accuracy, format, consistency)."""
     online_filtering: bool = True
@@ -297,6 +305,12 @@ def _check_values(r: Recipe) -> None:
         raise CamReasonerError(f"{src}: key 'grpo.num_generations' must be at least 2 (a group)")
     if not 0.0 <= g.filter_low <= g.filter_high <= 1.0:
         raise CamReasonerError(f"{src}: 'grpo' needs 0 <= filter_low <= filter_high <= 1")
+    if g.scale_rewards not in SCALE_REWARDS:
+        raise CamReasonerError(
+            f"{src}: key 'grpo.scale_rewards' must be one of {', '.join(SCALE_REWARDS)}, got {g.scale_rewards!r}"
+        )
+    if not 0.0 < g.ema_decay < 1.0 or not g.ema_floor > 0.0:
+        raise CamReasonerError(f"{src}: 'grpo' needs 0 < ema_decay < 1 and ema_floor > 0")
     if g.vllm_mode not in ("colocate", "server"):
         raise CamReasonerError(f"{src}: key 'grpo.vllm_mode' must be 'colocate' or 'server'")
     from camreasoner.train.rewards import check_weights, get_reward
@@ -313,6 +327,60 @@ def _check_values(r: Recipe) -> None:
     _check_trl_keys(r)
 
 
+SCALE_REWARDS = ("group", "batch", "none", "ema")
+"""Values of ``grpo.scale_rewards``: TRL's three and camreasoner's EMA-GRPO."""
+
+_SET_HERE = "camreasoner itself"
+COMMON_TRL_FIELDS: dict[str, str] = {
+    "output_dir": "train.output_dir",
+    "max_steps": "train.max_steps",
+    "num_train_epochs": "train.num_train_epochs",
+    "per_device_train_batch_size": "train.per_device_train_batch_size",
+    "per_device_eval_batch_size": "train.per_device_eval_batch_size",
+    "gradient_accumulation_steps": "train.gradient_accumulation_steps",
+    "learning_rate": "train.learning_rate",
+    "lr_scheduler_type": "train.lr_scheduler_type",
+    "warmup_steps": "train.warmup_steps",
+    "weight_decay": "train.weight_decay",
+    "max_grad_norm": "train.max_grad_norm",
+    "seed": "train.seed",
+    "bf16": "train.bf16",
+    "logging_steps": "train.logging_steps",
+    "save_strategy": "train.save_steps",
+    "save_steps": "train.save_steps",
+    "save_total_limit": "train.save_total_limit",
+    "eval_strategy": "train.eval_steps",
+    "eval_steps": "train.eval_steps",
+    "report_to": "train.report_to",
+    "resume_from_checkpoint": "train.resume_from_checkpoint",
+    "deepspeed": "train.deepspeed",
+    "dataloader_num_workers": "train.dataloader_num_workers",
+    "activation_checkpointing": "model.gradient_checkpointing",
+    "gradient_checkpointing": "model.gradient_checkpointing",
+    "remove_unused_columns": f"{_SET_HERE} (false: the video column must reach the trainer)",
+    "use_cpu": f"{_SET_HERE} (CPU when no GPU is visible)",
+}
+"""TRL / TrainingArguments field -> the recipe key that sets it, in both stages."""
+SFT_TRL_FIELDS: dict[str, str] = {
+    **COMMON_TRL_FIELDS,
+    "max_length": "train.max_length",
+    "dataset_kwargs": f"{_SET_HERE} (the collator prepares the rows)",
+}
+GRPO_TRL_FIELDS: dict[str, str] = {
+    **COMMON_TRL_FIELDS,
+    **{name: f"grpo.{name}" for name in (
+        "num_generations", "temperature", "top_p", "max_completion_length", "beta", "epsilon",
+        "num_iterations", "loss_type", "scale_rewards", "use_vllm", "vllm_mode", "vllm_server_host",
+        "vllm_server_port", "vllm_gpu_memory_utilization", "vllm_tensor_parallel_size")},
+    "reward_weights": "grpo.rewards",
+}
+
+
+def trl_fields_set(stage: str) -> dict[str, str]:
+    """The TRL config fields a recipe of ``stage`` sets, each with the recipe key that sets it."""
+    return SFT_TRL_FIELDS if stage == "sft" else GRPO_TRL_FIELDS
+
+
 def _check_trl_keys(r: Recipe) -> None:
     if not r.trl:
         return
@@ -324,6 +392,18 @@ def _check_trl_keys(r: Recipe) -> None:
     for key in r.trl:
         if key not in known:
             raise CamReasonerError(f"{r.source}: unknown key 'trl.{key}' (not a field of TRL's {TrlConfig.__name__})")
+    owned = trl_fields_set(r.stage)
+    taken = [f"'trl.{key}' (set by {owned[key]})" for key in r.trl if key in owned]
+    if taken:
+        raise CamReasonerError(
+            f"{r.source}: the recipe already sets {', '.join(taken)}: set them there, not under 'trl'"
+        )
+    if r.stage == "grpo" and r.grpo.scale_rewards == "ema" and r.trl.get("multi_objective_aggregation",
+                                                                        "sum_then_normalize") != "sum_then_normalize":
+        raise CamReasonerError(
+            f"{r.source}: grpo.scale_rewards 'ema' scales the weighted sum of the rewards; "
+            "drop 'trl.multi_objective_aggregation'"
+        )
 
 
 def check_model_dir(path: str | Path, source: str) -> None:

@@ -54,13 +54,12 @@ def with_prompts(ds: Any) -> Any:
     return ds.map(lambda row: {"prompt": prompt_messages(row)})
 
 
-def grpo_args(recipe: Recipe, prep: Any) -> Any:
-    """TRL's GRPOConfig from the recipe's ``train``, ``grpo`` and ``trl`` sections."""
-    from trl import GRPOConfig
-
+def grpo_kwargs(recipe: Recipe, prep: Any) -> dict[str, Any]:
+    """The GRPOConfig fields the recipe's ``train`` and ``grpo`` sections set (see
+    :data:`camreasoner.train.configs.GRPO_TRL_FIELDS`)."""
     g = recipe.grpo
     names = list(g.rewards)
-    return GRPOConfig(
+    return dict(
         **common_trl_kwargs(prep),
         num_generations=g.num_generations,
         temperature=g.temperature,
@@ -70,7 +69,8 @@ def grpo_args(recipe: Recipe, prep: Any) -> Any:
         epsilon=g.epsilon,
         num_iterations=g.num_iterations,
         loss_type=g.loss_type,
-        scale_rewards=g.scale_rewards,
+        # EMA-GRPO replaces TRL's advantages after it computed its group-scaled ones
+        scale_rewards="group" if g.scale_rewards == "ema" else g.scale_rewards,
         reward_weights=[g.rewards[n] for n in names],
         use_vllm=g.use_vllm,
         vllm_mode=g.vllm_mode,
@@ -78,8 +78,14 @@ def grpo_args(recipe: Recipe, prep: Any) -> Any:
         vllm_server_port=g.vllm_server_port,
         vllm_gpu_memory_utilization=g.vllm_gpu_memory_utilization,
         vllm_tensor_parallel_size=g.vllm_tensor_parallel_size,
-        **recipe.trl,
     )
+
+
+def grpo_args(recipe: Recipe, prep: Any) -> Any:
+    """TRL's GRPOConfig from the recipe's ``train``, ``grpo`` and ``trl`` sections."""
+    from trl import GRPOConfig
+
+    return GRPOConfig(**grpo_kwargs(recipe, prep), **recipe.trl)
 
 
 def build_trainer(recipe: Recipe) -> tuple[Any, Any, Any]:
@@ -93,6 +99,7 @@ def build_trainer(recipe: Recipe) -> tuple[Any, Any, Any]:
             f"must be a multiple of grpo.num_generations ({g.num_generations})"
         )
     prep = prepare(recipe)  # every start-up check, before the heavy imports
+    from camreasoner.train.advantages import EmaRewardStd
     from camreasoner.train.video_grpo import OnlineFilter, VideoGRPOTrainer
 
     d = recipe.data
@@ -118,6 +125,7 @@ def build_trainer(recipe: Recipe) -> tuple[Any, Any, Any]:
         processing_class=processor,
         video_inputs=VideoInputs(processor, recipe.video),
         online_filter=online,
+        ema=EmaRewardStd(g.ema_decay, g.ema_floor) if g.scale_rewards == "ema" else None,
     )
     if recipe.train.max_minutes:
         trainer.add_callback(time_budget_callback(recipe.train.max_minutes))

@@ -5,8 +5,10 @@ completion) and the dataset's columns as keyword lists aligned with ``completion
 float per completion:
 
 - ``format``: 1.0 when the response is exactly ``<observation>…</observation><think>…</think>
-  <answer>X</answer>`` with ``X`` one of the item's option letters (:func:`ota.is_strict_format`).
-- ``accuracy``: 1.0 when the answer letter equals the ``answer`` column.
+  <answer>X</answer>`` with ``X`` one of the item's option letters (:func:`ota.is_strict_format`;
+  each block exactly once, so a response with several answer blocks scores 0.0).
+- ``accuracy``: 1.0 when the answer letter (:func:`ota.extract_letter`, the reader evaluation
+  uses) equals the ``answer`` column.
 - ``consistency``: how far the directions claimed in ``<observation>`` agree with the geometric
   observer's measurements (the ``measured`` column, a JSON string of primitive -> bool), scored by
   :func:`camreasoner.qa.consistency.check_observation`.
@@ -54,6 +56,13 @@ def _letters(options: Any) -> str | None:
         return None
 
 
+def _reader_options(options: Any) -> str | list[str] | None:
+    """One item's ``options`` as :func:`extract_letter` takes them: letters (``"AB"``) or option strings."""
+    if options is None or isinstance(options, str):
+        return options
+    return [str(o) for o in options]
+
+
 def _column(columns: Mapping[str, Any], name: str, n: int) -> list[Any]:
     values = columns.get(name)
     if values is None:
@@ -84,9 +93,13 @@ def _answer_letter(answer: Any) -> str | None:
 
 
 def accuracy_reward(completions: Sequence[Any], **columns: Any) -> list[float]:
-    """1.0 when the response's answer letter (first ``<answer>`` block) equals ``answer``, else 0.0.
+    """1.0 when the response's answer letter equals ``answer``, else 0.0.
 
-    A row whose ``answer`` is missing gets None (TRL leaves such rows out of the reward).
+    The letter is read by evaluation's reader, :func:`camreasoner.core.ota.extract_letter`: the
+    first ``<answer>`` block (a second block changes nothing), else a response that is only a
+    letter (``B``, ``B.``, ``(B)``, ``B. Yes`` with the item's option text). Prose that starts with a
+    letter and a letter outside the item's options score 0.0. A row whose ``answer`` is missing
+    gets None (TRL leaves such rows out of the reward).
     """
     n = len(completions)
     answers = _column(columns, "answer", n)
@@ -97,7 +110,7 @@ def accuracy_reward(completions: Sequence[Any], **columns: Any) -> list[float]:
         if truth is None:
             out.append(None)  # type: ignore[arg-type]
             continue
-        letter = extract_letter(completion_text(c), _letters(o))
+        letter = extract_letter(completion_text(c), _reader_options(o))
         out.append(1.0 if letter == truth else 0.0)
     return out
 

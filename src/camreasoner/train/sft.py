@@ -25,6 +25,15 @@ from camreasoner.train.data import SFT_COLUMNS, VideoSFTCollator, bare_prompt_ca
 log = logging.getLogger("camreasoner.train")
 
 
+def sft_kwargs(prep: Any) -> dict[str, Any]:
+    """The SFTConfig fields the recipe sets (see :data:`camreasoner.train.configs.SFT_TRL_FIELDS`)."""
+    return {
+        **common_trl_kwargs(prep),
+        "max_length": None,  # the collator enforces train.max_length on the expanded video tokens
+        "dataset_kwargs": {"skip_prepare_dataset": True},
+    }
+
+
 def build_trainer(recipe: Recipe) -> tuple[Any, Any, Any]:
     """Check the recipe and build ``(trainer, processor, prepared)`` without training."""
     prep = prepare(recipe)  # every start-up check, before the heavy imports
@@ -38,12 +47,7 @@ def build_trainer(recipe: Recipe) -> tuple[Any, Any, Any]:
     model, processor = load_model_and_processor(prep)
     trainable, total = trainable_parameters(model)
     log.info("SFT: %d rows, %d/%d trainable parameters", len(train_ds), trainable, total)
-    args = SFTConfig(
-        **common_trl_kwargs(prep),
-        max_length=None,  # the collator enforces train.max_length on the expanded video tokens
-        dataset_kwargs={"skip_prepare_dataset": True},
-        **recipe.trl,
-    )
+    args = SFTConfig(**sft_kwargs(prep), **recipe.trl)
     class VideoSFTTrainer(CheckpointResumeMixin, SFTTrainer):
         """TRL's SFTTrainer with full-model resume fixed for Qwen2.5-VL's renamed keys."""
 

@@ -15,19 +15,28 @@ logging, checkpoints) to TRL:
   outside [low, high] are marked unscorable (TRL gives them zero advantage and leaves them out of
   the baseline), as CamReasoner (EasyR1's online filtering) does.
 
+With ``scale_rewards: ema`` the advantages TRL computed are replaced, after
+``_generate_and_score_completions``, by :func:`camreasoner.train.advantages.ema_advantages` of the
+same (filtered, weighted) rewards; its per-task-type state is saved in each checkpoint
+(``ema_reward_std.json``) and restored on resume.
+
 vLLM rollouts in ``colocate`` mode get the clip's frames as ``multi_modal_data["video"]``;
 ``server`` mode is not supported for video (TRL's vLLM client sends image features only).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
 from camreasoner.model.generation import cut_at_vision_tokens, vision_token_ids, vision_token_strings
+from camreasoner.train.advantages import EmaRewardStd, ema_advantages, task_type
 from camreasoner.train.common import CheckpointResumeMixin
 from camreasoner.train.data import VideoInputs
 
@@ -76,11 +85,15 @@ class _WithVideo(torch.nn.Module):
 class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
     """GRPO with one video per prompt (``video`` column: a clip path) for Qwen2.5-VL models."""
 
+    EMA_STATE_FILE = "ema_reward_std.json"
+
     def __init__(self, *args: Any, video_inputs: VideoInputs, online_filter: OnlineFilter | None = None,
-                 **kwargs: Any) -> None:
+                 ema: EmaRewardStd | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.video_inputs = video_inputs
         self.online_filter = online_filter
+        self.ema = ema
+        self._ema_batch: tuple[torch.Tensor, list[str]] | None = None
         self._video_token_id = self._tokenizer.convert_tokens_to_ids("<|video_pad|>")
         self._pending_videos: list[str] | None = None
         self._pending_batch: _VideoBatch | None = None
@@ -168,14 +181,15 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
         return completion_ids, logprobs
 
     def _generate_and_score_completions(self, inputs):
+        self._ema_batch = None
         if "video" not in inputs[0]:
-            return super()._generate_and_score_completions(inputs)
+            return self._with_ema_advantages(super()._generate_and_score_completions(inputs))
         self._pending_videos = [x["video"] for x in inputs]
         try:
             output = self._run_with_pending_video(inputs)
         finally:
             self._pending_videos = None
-        return output
+        return self._with_ema_advantages(output)
 
     def _run_with_pending_video(self, inputs):
         # The log-prob passes inside super() read the batch that _tokenize_prompts builds.
@@ -242,16 +256,66 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
         for i, name in enumerate(self.reward_func_names):
             self._metrics[mode][f"raw/{name}"].append(torch.nanmean(rewards_per_func[:, i]).item())
         f = self.online_filter
-        if f is None or mode != "train":
-            return rewards_per_func
+        if mode == "train" and f is not None:
+            rewards_per_func = self._filter_groups(rewards_per_func)
+        if mode == "train" and self.ema is not None:  # (rewards are gathered over processes: types too)
+            self._ema_batch = (rewards_per_func, gather_object([task_type(x) for x in inputs]))
+        return rewards_per_func
+
+    def _filter_groups(self, rewards_per_func: torch.Tensor) -> torch.Tensor:
+        """Mark the groups outside the online filter's pass-rate range unscorable (NaN)."""
+        f = self.online_filter
         groups = rewards_per_func[:, f.index].view(-1, self.num_generations)
         pass_rate = torch.nanmean(groups, dim=1)
         keep = (pass_rate >= f.low) & (pass_rate <= f.high)
-        self._metrics[mode]["filter/kept_groups"].append(keep.float().mean().item())
+        self._metrics["train"]["filter/kept_groups"].append(keep.float().mean().item())
         drop_rows = (~keep).repeat_interleave(self.num_generations)
         rewards_per_func = rewards_per_func.clone()
         rewards_per_func[drop_rows] = torch.nan  # unscorable: zero advantage, out of the baseline
         return rewards_per_func
+
+    # -- EMA-GRPO advantages -------------------------------------------------------------------
+    def _with_ema_advantages(self, output: dict[str, Any]) -> dict[str, Any]:
+        """Replace TRL's advantages in ``output`` by EMA-GRPO's (train batches, ``ema`` set)."""
+        batch, self._ema_batch = self._ema_batch, None
+        if self.ema is None or batch is None:
+            return output
+        rewards_per_func, types = batch
+        weights = self.reward_weights.to(rewards_per_func.device)
+        rewards = (rewards_per_func * weights).nansum(dim=1)
+        rewards[torch.isnan(rewards_per_func).all(dim=1)] = torch.nan  # as TRL: unscored rows
+        advantages = ema_advantages(rewards.float().cpu().numpy(), self.num_generations, types, self.ema)
+        local = output["advantages"]
+        start = self.accelerator.process_index * len(local)
+        output["advantages"] = torch.as_tensor(advantages[start:start + len(local)], dtype=local.dtype,
+                                               device=local.device)
+        logged = self._logs["advantages"]  # the completions table shows the advantages trained on
+        for _ in range(min(len(advantages), len(logged))):
+            logged.pop()
+        logged.extend(advantages.tolist())
+        for task in sorted(set(types)):
+            self._metrics["train"][f"ema_std/{task}"].append(self.ema.std(task))
+        return output
+
+    def _save_checkpoint(self, model, trial):
+        super()._save_checkpoint(model, trial)
+        if self.ema is not None and self.args.should_save:
+            folder = os.path.join(self._get_output_dir(trial=trial), f"checkpoint-{self.state.global_step}")
+            with open(os.path.join(folder, self.EMA_STATE_FILE), "w", encoding="utf-8") as fh:
+                json.dump(self.ema.to_dict(), fh)
+
+    def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any):
+        if self.ema is not None and resume_from_checkpoint:
+            checkpoint = resume_from_checkpoint
+            if checkpoint is True:
+                from transformers.trainer_utils import get_last_checkpoint
+
+                checkpoint = get_last_checkpoint(self.args.output_dir)
+            path = os.path.join(checkpoint, self.EMA_STATE_FILE) if checkpoint else ""
+            if path and os.path.isfile(path):
+                with open(path, encoding="utf-8") as fh:
+                    self.ema = EmaRewardStd.from_dict(json.load(fh))
+        return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
 
 
 class _LazyBatch:
