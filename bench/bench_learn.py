@@ -183,7 +183,7 @@ def main() -> None:
     p.add_argument("--sft-lr", type=float, help="SFT learning rate (default: the recipe's)")
     p.add_argument("--no-grpo", action="store_true", help="stop after SFT")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--png", type=Path, default=ROOT / "docs" / "images" / "reward_curve.png")
+    p.add_argument("--png", type=Path, help="reward curve PNG (default: OUT/reward_curve.png)")
     a = p.parse_args()
     import torch
 
@@ -194,6 +194,7 @@ def main() -> None:
     from camreasoner.train.sft import build_trainer as sft_trainer
 
     a.out.mkdir(parents=True, exist_ok=True)
+    a.png = a.png or a.out / "reward_curve.png"
     t0 = time.perf_counter()
     suite, held = make_data(a.out, a)
     items = heldout_items(held, a.primitives)
