@@ -24,12 +24,15 @@ needs_official = pytest.mark.skipif(not BINARY.is_dir(), reason="../shared/camer
 def official_ap(score_dir: Path) -> dict[str, float]:
     """AP per score file as CameraBench's binary evaluator computes it, keyed by metadata.split_name.
 
-    Over the entries whose ``error`` is null; a file with one class only gives 0.0.
+    Over the entries whose ``error`` is null; a file with one class only gives 0.0; a file without
+    such an entry is left out (the official tool reports "No valid scores found" and skips it).
     """
     out = {}
     for f in sorted(score_dir.glob("*.json")):
         data = json.loads(f.read_text())
         ok = [e for e in data["scores"] if e["error"] is None]
+        if not ok:
+            continue
         labels = np.array([1 if e["ground_truth_label"].lower() == "yes" else 0 for e in ok])
         scores = np.array([e["score"] for e in ok], dtype=float)
         name = data["metadata"]["split_name"]

@@ -165,6 +165,7 @@ def test_cli_eval_and_compare(bench):
     res = r.invoke(app, ["eval", "compare", str(bench / "always-no"), str(bench / "always-yes")])
     assert res.exit_code == 0, res.output
     assert "always-no" in res.output and "always-yes" in res.output and "mean AP" in res.output
+    assert "mean AP strict" in res.output and "failed binary items" in res.output
     assert "93.3%" in res.output and "6.7%" in res.output  # accuracy of always-no / always-yes
     res = r.invoke(app, ["eval", "run", "--bench", str(bench / "bench.json")])
     assert res.exit_code == 2 and "--backend" in res.output  # a usage error

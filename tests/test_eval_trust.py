@@ -67,6 +67,29 @@ def test_failing_on_half_the_positives_may_raise_mean_ap_but_lowers_mean_ap_stri
     assert json.loads(report.read_text())["mean_ap_strict"] == m["mean_ap_strict"]
 
 
+def test_a_primitive_whose_failures_leave_one_class_scores_as_the_official_tool_scores_it(scripted):
+    """All positives of one primitive fail, all negatives of another, every item of a third: the
+    official rule gives AP 0.0 to the first two and leaves the third out; so does our mean_ap."""
+    b, truth = scripted
+    no_pos, no_neg, gone = (binary_question(p, "clips/c0.mp4", True, 0).question for p in PRIMS[:3])
+    fail = {(v, q) for (v, q), (yes, _) in truth.items()
+            if (q == no_pos and yes) or (q == no_neg and not yes) or q == gone}
+    reset(fail=fail)
+    m = run_eval(cfg(b, "one_class", max_error_rate=1.0)).metrics
+    theirs = official_ap(b / "one_class" / "scores")
+    per = m["per_primitive"]
+    assert per[PRIMS[0]]["ap"] == theirs[PRIMS[0]] == 0.0 and per[PRIMS[1]]["ap"] == theirs[PRIMS[1]] == 0.0
+    assert per[PRIMS[2]]["ap"] is None and PRIMS[2] not in theirs
+    assert m["mean_ap"] == pytest.approx(np.mean(list(theirs.values())), abs=1e-12)
+    assert m["mean_ap_ci"][0] <= m["mean_ap"] <= m["mean_ap_ci"][1]
+    # Strict: a failed item scores 0, a score any backend could have given, so failing never beats answering.
+    recs = read_predictions(b / "one_class" / "predictions.jsonl")
+    for p in PRIMS[:3]:
+        rs = [r for r in recs if r["primitive"] == p]
+        y, s = [r["answer"] == "B" for r in rs], [r["score"] or 0.0 for r in rs]
+        assert per[p]["ap_strict"] == pytest.approx(average_precision_score(y, s), abs=1e-12)
+
+
 def correlated_items(n_clips=120, seed=0):
     """CameraBench-shaped data: 8 questions per clip whose scores share a strong per-clip offset."""
     rng = np.random.default_rng(seed)

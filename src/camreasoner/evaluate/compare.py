@@ -21,13 +21,15 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("balanced_accuracy", "balanced accuracy"),
     ("macro_f1", "macro F1"),
     ("mean_ap", "mean AP"),
+    ("mean_ap_strict", "mean AP strict"),
+    ("n_binary_failed", "failed binary items"),
     ("mean_yes_rate", "constant-score AP"),
     ("mean_roc_auc", "mean ROC-AUC"),
     ("format_error_rate", "format errors"),
     ("vqa_accuracy", "VQA accuracy"),
     ("q_acc", "VQA Q-Acc"),
 )
-COUNTS = {"n", "n_errors"}
+COUNTS = {"n", "n_errors", "n_binary_failed"}
 
 
 def fmt_pct(x: Any) -> str:

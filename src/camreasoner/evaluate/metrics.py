@@ -5,7 +5,9 @@ backend gave no readable answer or failed) and ``score`` (P(Yes) or None when th
 
 - accuracy, balanced accuracy and F1 come from the hard answers; a missing answer counts as wrong.
 - AP and ROC-AUC come from the scores, over the items that have one (``n_scored``), as
-  CameraBench's official evaluator does (it leaves out entries whose ``error`` is set).
+  CameraBench's official evaluator does (it leaves out entries whose ``error`` is set). As there,
+  a primitive whose scored items hold one class only (every positive, or every negative, failed)
+  has AP 0.0, and one with no scored item has no AP.
 - ``ap_strict`` gives every item without a score (a failed item) the lowest score, 0: failing on
   hard positives cannot raise it.
 - ``mean_ap`` / ``mean_ap_strict``: means of per-primitive AP over primitives with at least one Yes.
@@ -72,7 +74,8 @@ def primitive_metrics(items: Sequence[BinaryItem]) -> dict[str, Any]:
     """n, n_yes, accuracy, balanced_accuracy, ap, roc_auc, f1 of one primitive's items.
 
     ``balanced_accuracy`` and ``roc_auc`` are None unless both answers occur; ``ap`` and ``f1``
-    are None when there is no Yes (AP is undefined then).
+    are None when there is no Yes (AP is undefined then). ``ap`` follows CameraBench's evaluator
+    over the scored items: None when none is scored, 0.0 when they hold one class only.
     """
     # Imported here: scikit-learn takes ~1 s to import; a parallel run pre-imports it meanwhile.
     from sklearn.metrics import average_precision_score, balanced_accuracy_score, f1_score, roc_auc_score
@@ -93,11 +96,20 @@ def primitive_metrics(items: Sequence[BinaryItem]) -> dict[str, Any]:
         "n_failed": len(items) - len(scored),
         "accuracy": float((hard == truth).mean()) if len(items) else None,
         "balanced_accuracy": float(balanced_accuracy_score(truth, hard)) if both else None,
-        "ap": float(average_precision_score(s_truth, s_score)) if s_truth.sum() > 0 else None,
+        "ap": _official_ap(s_truth, s_score) if n_yes > 0 and len(scored) else None,
         "ap_strict": float(average_precision_score(truth, strict)) if n_yes > 0 else None,
         "roc_auc": float(roc_auc_score(s_truth, s_score)) if s_both else None,
         "f1": float(f1_score(truth, hard, zero_division=0.0)) if n_yes > 0 else None,
     }
+
+
+def _official_ap(truth: np.ndarray, score: np.ndarray) -> float:
+    """AP as CameraBench's binary evaluator computes it: 0.0 when only one class is present."""
+    from sklearn.metrics import average_precision_score
+
+    if truth.all() or not truth.any():
+        return 0.0
+    return float(average_precision_score(truth, np.where(np.isfinite(score), score, -1e10)))
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -212,9 +224,11 @@ def bootstrap_cis(
             continue
         w = weights[name]
         scored = np.array([it.score is not None for it in items])
-        if scored.any() and truth[scored].any():
+        if scored.any() and truth[scored].any() and not truth[scored].all():
             score = np.array([it.score for it in items if it.score is not None], dtype=float)
             cols["mean_ap_ci"].append(weighted_ap(truth[scored], score, w[:, scored]))
+        elif scored.any():  # the scored items hold one class: AP 0.0, as in the point estimate
+            cols["mean_ap_ci"].append(np.zeros(len(w)))
         strict = np.array([it.strict_score for it in items], dtype=float)
         cols["mean_ap_strict_ci"].append(weighted_ap(truth, strict, w))
         if not truth.all():
