@@ -211,74 +211,131 @@ def _clauses(text: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
 
 
-def _claims_in_clause(clause: str) -> list[Claim]:
-    """The claims one clause makes."""
-    claims: list[Claim] = []
+# Verb families that a bare denial ("does not pan", "no zoom", "it does not move") denies as a whole.
+_ALL_MOVES = ("Move_In", "Move_Out", "Move_Left", "Move_Right", "Move_Up", "Move_Down")
+# Verbs whose image motion names its direction ("content slides right"), as opposed to grow/shrink.
+_IMAGE_VERBS = frozenset({"move", "pan", "rotate", "roll"})
 
-    def add(prims: tuple[str, ...] | list[str], negated: bool) -> None:
-        if prims:
-            claims.append(Claim(frozenset(prims), negated, clause))
 
-    # Negation reaches back through its clause; "no parallax" / "no other motion" negate nothing.
-    unneg = _NEUTRAL_NEG.sub(lambda m: " " * len(m.group(0)), clause)
+@dataclass(frozen=True)
+class _Clause:
+    """One clause and the cues that apply to every motion word in it."""
 
-    def negated_before(pos: int) -> bool:
-        words = list(re.finditer(r"\S+", unneg[:pos]))[-30:]
+    text: str
+    unneg: str  # the clause with neutral denials ("no parallax") blanked out
+    no_parallax: bool
+    parallax: bool
+    image_level: bool  # about what the image shows, not what the camera does
+
+    @classmethod
+    def read(cls, clause: str) -> _Clause:
+        no_parallax = bool(_NO_PARALLAX.search(clause))
+        return cls(
+            text=clause,
+            unneg=_NEUTRAL_NEG.sub(lambda m: " " * len(m.group(0)), clause),
+            no_parallax=no_parallax,
+            parallax=bool(_PARALLAX.search(clause)) and not no_parallax,
+            image_level=bool(_IMAGE_SUBJECT.search(clause)) and not re.search(r"\bcamera\b", clause, re.I),
+        )
+
+    def negated_before(self, pos: int) -> bool:
+        """A negation reaches back through the clause (up to 30 words before ``pos``)."""
+        words = list(re.finditer(r"\S+", self.unneg[:pos]))[-30:]
         start = words[0].start() if words else pos
-        return bool(_NEGATION.search(unneg, start, pos))
+        return bool(_NEGATION.search(self.unneg, start, pos))
 
-    static = _STATIC_RE.search(clause)
-    if static:
-        phrase = static.group(0).lower()
-        denies_motion = phrase.startswith(("no ", "zero ")) or "at all" in phrase
-        add(("Static",), negated_before(static.end()) and not denies_motion)
-        return claims
+    def claim(self, prims: tuple[str, ...], negated: bool) -> list[Claim]:
+        """``[Claim]``, or ``[]`` when ``prims`` is empty."""
+        return [Claim(frozenset(prims), negated, self.text)] if prims else []
 
-    no_parallax = bool(_NO_PARALLAX.search(clause))
-    parallax = bool(_PARALLAX.search(clause)) and not no_parallax
-    image_level = bool(_IMAGE_SUBJECT.search(clause)) and not re.search(r"\bcamera\b", clause, re.I)
-    focal = _FOCAL.search(clause)
-    if focal:
-        grows = focal.group(1).lower() in ("increases", "grows", "lengthens")
-        add(("Zoom_In" if grows else "Zoom_Out",), negated_before(focal.start()))
+    def image_claim(self, prims: tuple[str, ...], negated: bool) -> list[Claim]:
+        """A claim about image motion, narrowed by the clause's parallax cue."""
+        return self.claim(_narrow(prims, self.no_parallax, self.parallax), negated)
 
-    for m in _VERB_RE.finditer(clause):
-        kind = m.lastgroup or ""
-        neg = negated_before(m.start())
-        if kind in ("grow", "shrink"):  # expansion and contraction are always image motion
-            add(_narrow(_IMAGE_MAP[kind], no_parallax, parallax), neg)
-            continue
-        word = m.group(0).lower()
-        bare = not re.search(r"(?:s|ing|ed)$", word) or word in ("dollies", "pitches")
-        before = _direction_before(clause, m.start()) if bare else None
-        if before is not None and (image_level or (kind, before) in _CAMERA_MAP):
-            direction = before  # "a leftward pan", "backward travel"
-        else:
-            direction, _ = _direction_after(clause, m.end())
-            if direction is None or (kind, direction) not in _CAMERA_MAP and not image_level:
-                direction = _direction_before(clause, m.start()) or direction
-        if image_level:
-            if kind in ("move", "pan", "rotate", "roll") and direction in _IMAGE_MAP:
-                add(_narrow(_IMAGE_MAP[direction], no_parallax, parallax), neg)
-            continue
-        if direction is None:
-            if neg and kind in _FAMILY_OF_VERB:
-                add(_FAMILY_OF_VERB[kind], True)
-            elif kind == "move" and neg and re.match(r"mov", m.group(0), re.I):
-                add(("Move_In", "Move_Out", "Move_Left", "Move_Right", "Move_Up", "Move_Down"), True)
-            continue
-        prim = _CAMERA_MAP.get((kind, direction))
-        if prim is not None:
-            add((prim,), neg)
-    for m in _SELF_RE.finditer(clause):
-        if image_level:
-            continue
+
+def _static_claims(c: _Clause) -> list[Claim] | None:
+    """The clause's claim about a still camera, or None when it says nothing about one."""
+    static = _STATIC_RE.search(c.text)
+    if not static:
+        return None
+    phrase = static.group(0).lower()
+    denies_motion = phrase.startswith(("no ", "zero ")) or "at all" in phrase
+    return c.claim(("Static",), c.negated_before(static.end()) and not denies_motion)
+
+
+def _focal_claims(c: _Clause) -> list[Claim]:
+    """Zoom_In when "the focal length increases", Zoom_Out when it "decreases"."""
+    focal = _FOCAL.search(c.text)
+    if not focal:
+        return []
+    grows = focal.group(1).lower() in ("increases", "grows", "lengthens")
+    return c.claim(("Zoom_In" if grows else "Zoom_Out",), c.negated_before(focal.start()))
+
+
+def _verb_direction(c: _Clause, m: re.Match[str], kind: str) -> str | None:
+    """The direction a motion word goes with: a word before a bare noun ("a leftward pan"), else the
+    first direction after it ("pans to the left"), else one before it."""
+    word = m.group(0).lower()
+    bare = not re.search(r"(?:s|ing|ed)$", word) or word in ("dollies", "pitches")
+    before = _direction_before(c.text, m.start()) if bare else None
+    if before is not None and (c.image_level or (kind, before) in _CAMERA_MAP):
+        return before
+    after, _ = _direction_after(c.text, m.end())
+    if after is None or ((kind, after) not in _CAMERA_MAP and not c.image_level):
+        return _direction_before(c.text, m.start()) or after
+    return after
+
+
+def _family_denial(m: re.Match[str], kind: str) -> tuple[str, ...]:
+    """What a denied motion word without a direction denies: its whole family ("no zoom")."""
+    if kind in _FAMILY_OF_VERB:
+        return _FAMILY_OF_VERB[kind]
+    if kind == "move" and re.match(r"mov", m.group(0), re.I):
+        return _ALL_MOVES
+    return ()
+
+
+def _verb_claims(c: _Clause, m: re.Match[str]) -> list[Claim]:
+    """The claim one motion word makes."""
+    kind = m.lastgroup or ""
+    neg = c.negated_before(m.start())
+    if kind in ("grow", "shrink"):  # expansion and contraction are always image motion
+        return c.image_claim(_IMAGE_MAP[kind], neg)
+    direction = _verb_direction(c, m, kind)
+    if c.image_level:
+        if kind in _IMAGE_VERBS and direction in _IMAGE_MAP:
+            return c.image_claim(_IMAGE_MAP[direction], neg)
+        return []
+    if direction is None:
+        return c.claim(_family_denial(m, kind), True) if neg else []
+    prim = _CAMERA_MAP.get((kind, direction))
+    return c.claim((prim,), neg) if prim is not None else []
+
+
+def _self_directed_claims(c: _Clause) -> list[Claim]:
+    """Verbs that carry their direction: "the camera rises" -> Move_Up (camera-level clauses only)."""
+    if c.image_level:
+        return []
+    claims: list[Claim] = []
+    for m in _SELF_RE.finditer(c.text):
         word = m.group(1).lower()
-        for stem, direction in _SELF_DIRECTED.items():
-            if word.startswith(stem[:5]):
-                add((_CAMERA_MAP[("move", direction)],), negated_before(m.start()))
-                break
+        direction = next((d for stem, d in _SELF_DIRECTED.items() if word.startswith(stem[:5])), None)
+        if direction is not None:
+            claims += c.claim((_CAMERA_MAP[("move", direction)],), c.negated_before(m.start()))
     return claims
+
+
+def _claims_in_clause(clause: str) -> list[Claim]:
+    """The claims one clause makes: a still camera (and nothing else), or the focal length, each
+    motion word and each self-directed verb, in that order."""
+    c = _Clause.read(clause)
+    static = _static_claims(c)
+    if static is not None:
+        return static
+    claims = _focal_claims(c)
+    for m in _VERB_RE.finditer(c.text):
+        claims += _verb_claims(c, m)
+    return claims + _self_directed_claims(c)
 
 
 def _narrow(prims: tuple[str, ...], no_parallax: bool, parallax: bool) -> tuple[str, ...]:
