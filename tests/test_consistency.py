@@ -34,6 +34,8 @@ def claims(text: str) -> set[tuple[tuple[str, ...], bool]]:
         ("a leftward pan combined with a push-in", {(("Pan_Left",), False), (("Move_In",), False)}),
         ("The focal length increases.", {(("Zoom_In",), False)}),
         ("The camera rises as it tilts down.", {(("Move_Up",), False), (("Tilt_Down",), False)}),
+        ("The camera is rising, then lowering.", {(("Move_Up",), False), (("Move_Down",), False)}),
+        ("It is advancing, not retreating.", {(("Move_In",), False), (("Move_Out",), True)}),
         (
             "It trucks to its left and does not pan, tilt or zoom.",
             {

@@ -93,12 +93,12 @@ _VERBS = {
     ),
 }
 _VERB_RE = re.compile("|".join(rf"(?P<{k}>\b(?:{v})\b)" for k, v in _VERBS.items()), re.I)
-# Verbs that already carry their direction.
+# Verbs that already carry their direction, by the stem every form of them starts with.
 _SELF_DIRECTED = {
-    "advance": "in",
+    "advanc": "in",
     "approach": "in",
     "retreat": "out",
-    "rise": "up",
+    "ris": "up",
     "ascend": "up",
     "descend": "down",
     "lower": "down",
@@ -319,7 +319,7 @@ def _self_directed_claims(c: _Clause) -> list[Claim]:
     claims: list[Claim] = []
     for m in _SELF_RE.finditer(c.text):
         word = m.group(1).lower()
-        direction = next((d for stem, d in _SELF_DIRECTED.items() if word.startswith(stem[:5])), None)
+        direction = next((d for stem, d in _SELF_DIRECTED.items() if word.startswith(stem)), None)
         if direction is not None:
             claims += c.claim((_CAMERA_MAP[("move", direction)],), c.negated_before(m.start()))
     return claims
