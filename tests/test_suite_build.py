@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from suite_fixtures import make_synth, options
 
+from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.ota import parse_strict
 from camreasoner.qa.consistency import check_observation
 from camreasoner.suite.build import build_suite, iter_rows
@@ -232,6 +233,15 @@ def test_cli_errors_are_one_line(synth, tmp_path, args, message):
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], res.stderr
     assert not (tmp_path / "o" / "suite.json").exists()
+
+
+def test_a_build_leaves_its_options_as_they_were(synth, monkeypatch):
+    """build_suite works on a resolved copy: the caller's relative paths stay relative."""
+    monkeypatch.chdir(synth.parent)
+    opts = options(synth, Path("rel-out"), video_root=Path(synth.name), sft=-1)
+    with pytest.raises(CamReasonerError, match="--sft"):
+        build_suite(opts)
+    assert (opts.video_root, opts.out) == (Path(synth.name), Path("rel-out"))
 
 
 def test_a_killed_build_resumes_without_redoing_work(synth, tmp_path):

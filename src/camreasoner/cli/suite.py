@@ -101,7 +101,7 @@ def build(
     c = result.manifest["counts"]
     typer.echo(
         f"suite: {c['sft']} SFT chains, {c['rl']} RL samples from {c['clips']} clips "
-        f"({c['variants']} with augmentations) in {result.seconds:.1f} s -> {opts.out / 'suite.json'}"
+        f"({c['variants']} with augmentations) in {result.seconds:.1f} s -> {opts.out.resolve() / 'suite.json'}"
     )
 
 

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +155,9 @@ def _run_clips(opts: BuildOptions, labels: list[ClipLabel], tick: Callable[[], N
             ray.init(address=opts.ray_address, ignore_reinit_error=True)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CamReasonerError(f"--ray-address {opts.ray_address}: cannot reach a Ray cluster ({first})") from None
+            raise CamReasonerError(
+                f"--ray-address {opts.ray_address}: cannot reach a Ray cluster ({first})"
+            ) from None
         remote = ray.remote(_clip_task)
         pending = {remote.remote(job): i for i, job in enumerate(jobs)}
         while pending:
@@ -217,23 +219,17 @@ def _question_pool(opts: BuildOptions, variants: list[ClipLabel], groups: dict[s
         variants, random.Random(f"{opts.seed}:binary"), yes_ratio=opts.yes_ratio, data_source=FORMAT
     )
     by_path = {v.path: v for v in variants}
-    items: list[PoolItem] = []
-    for q in binary:
-        var = by_path[q.path]
-        clip = groups[var.path]
-        items.append(
-            PoolItem(
-                f"{_stable_key(opts, var.path)}::{q.problem_id}", q, var, clip, split_of(clip, opts.seed, opts.split)
-            )
+    asked = [(q, by_path[q.path]) for q in binary] + [(q, owner[id(q)]) for q in vqa]
+    items = [
+        PoolItem(
+            f"{_stable_key(opts, var.path)}::{q.problem_id}",
+            q,
+            var,
+            groups[var.path],
+            split_of(groups[var.path], opts.seed, opts.split),
         )
-    for q in vqa:
-        var = owner[id(q)]
-        clip = groups[var.path]
-        items.append(
-            PoolItem(
-                f"{_stable_key(opts, var.path)}::{q.problem_id}", q, var, clip, split_of(clip, opts.seed, opts.split)
-            )
-        )
+        for q, var in asked
+    ]
     items.sort(key=lambda it: it.id)
     random.Random(f"{opts.seed}:pool").shuffle(items)
     return items
@@ -306,7 +302,9 @@ class _Log:
 
 
 # Backend options that say how to reach a backend, not what it samples: left out of the log key.
-TRANSPORT_OPTIONS = frozenset({"api_key", "base_url", "timeout", "retries", "concurrency", "batch_size", "device"})
+TRANSPORT_OPTIONS = frozenset(
+    {"api_key", "base_url", "timeout", "retries", "concurrency", "batch_size", "device"}
+)
 
 
 def _log_path(out: Path, role: str, backend: str | None, options: dict[str, Any], k: int) -> Path:
@@ -440,146 +438,208 @@ def _progress(enabled: bool):
     )
 
 
-def build_suite(opts: BuildOptions, log: Callable[[str], None] | None = None) -> BuildResult:
-    """Run a whole build (see the module docstring); returns the manifest written to suite.json."""
+# ---- stage 4: the build, step by step ---------------------------------------------------------
+
+
+@dataclass
+class _Clips:
+    """The usable clip variants, their readings and source clips, and what could not be used."""
+
+    variants: list[ClipLabel]
+    readings: dict[str, dict]
+    groups: dict[str, str]  # variant path -> the clip it was made from
+    errors: list[str]
+    bad_clips: int  # clips of which no variant could be read
+
+
+@dataclass
+class _SftPart:
+    rows: list[dict[str, Any]]
+    used: set[str]  # pool item ids that became SFT rows
+    grounded_rejections: Counter
+    teacher_reasons: Counter
+
+
+def _collect_clips(results: list[dict[str, Any]]) -> _Clips:
+    """Keep the variants whose reading has no error."""
+    clips = _Clips([], {}, {}, [], 0)
+    for res in results:
+        clips.errors.extend(res["errors"])
+        usable = 0
+        for rec in res["variants"]:
+            var = label_from_record(rec, "variant")
+            reading = res["readings"][var.path]
+            if "error" in reading:
+                continue
+            usable += 1
+            clips.variants.append(var)
+            clips.readings[var.path] = reading
+            clips.groups[var.path] = res["clip"]
+        clips.bad_clips += usable == 0
+    return clips
+
+
+def _measure_clips(
+    opts: BuildOptions, labels: list[ClipLabel], progress: Any, say: Callable[[str], None]
+) -> _Clips:
+    """Stage 1 over every clip; records the errors in ``work/bad_items.json``, fails if nothing is usable."""
+    task = progress.add_task("clips: augment + measure", total=len(labels))
+    clips = _collect_clips(_run_clips(opts, labels, lambda: progress.advance(task)))
+    write_json_atomic(opts.out / "work" / "bad_items.json", clips.errors)
+    for e in clips.errors[:5]:
+        say(f"skipped: {e}")
+    if not clips.variants:
+        first = clips.errors[0] if clips.errors else "none"
+        raise CamReasonerError(f"{opts.labels}: no usable clips ({len(clips.errors)} errors; first: {first})")
+    return clips
+
+
+def _sft_rows(
+    opts: BuildOptions, order: list[PoolItem], readings: dict[str, dict], progress: Any
+) -> _SftPart:
+    """Walk the SFT order: a teacher chain where one was accepted, else (unless --teacher-only) a
+    grounded chain, until --sft rows."""
+    part = _SftPart([], set(), Counter(), Counter())
+    teacher_chains: dict[str, str] = {}
+    if opts.teacher and opts.sft:
+        n_teacher = opts.teacher_items if opts.teacher_items is not None else opts.sft
+        teacher_chains, part.teacher_reasons = _teacher_chains(
+            opts, order[: max(0, n_teacher)], readings, progress
+        )
+    task = progress.add_task("SFT chains", total=opts.sft)
+    for it in order:
+        if len(part.rows) >= opts.sft:
+            break
+        if it.id in teacher_chains:
+            row = {**_base_row(it), "response": teacher_chains[it.id], "source": f"teacher:{opts.teacher}"}
+        elif opts.teacher_only:
+            continue
+        else:
+            rng = random.Random(f"{opts.seed}:chain:{it.id}")
+            text, why = grounded_chain(it.question, readings[it.variant.path], rng)
+            if text is None:
+                part.grounded_rejections[why] += 1
+                continue
+            row = {**_base_row(it), "response": text, "source": "grounded"}
+        row["split"] = it.split
+        part.rows.append(row)
+        part.used.add(it.id)
+        progress.advance(task)
+    return part
+
+
+def _rl_rows(
+    opts: BuildOptions, order: list[PoolItem], used: set[str], readings: dict[str, dict], progress: Any
+) -> list[dict[str, Any]]:
+    """--rl samples with pass rate and difficulty: items not used for SFT first, then SFT items."""
+    rest = [it for it in order if it.id not in used] + [it for it in order if it.id in used]
+    items = rest[: opts.rl]
+    rates = _pass_rates(opts, items, readings, progress)
+    rows = []
+    for it in items:
+        measured = {p: bool(v) for p, v in readings[it.variant.path]["primitives"].items()}
+        rows.append(
+            {
+                **_base_row(it),
+                "difficulty": round(1.0 - round(rates[it.id], 6), 6),
+                "pass_rate": round(rates[it.id], 6),
+                "measured": json.dumps(measured, sort_keys=True),
+                "split": it.split,
+            }
+        )
+    return rows
+
+
+def _by_split(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows per split, sorted by id, without their ``split`` field."""
+    out = {s: sorted((r for r in rows if r["split"] == s), key=lambda r: r["id"]) for s in SPLITS}
+    for split_rows in out.values():
+        for r in split_rows:
+            r.pop("split")
+    return out
+
+
+def _options_record(opts: BuildOptions) -> dict[str, Any]:
+    """The settings recorded in suite.json (paths are recorded apart, secrets never)."""
+    rec = {k: v for k, v in asdict(opts).items() if k not in ("labels", "video_root", "out", "progress")}
+    rec["augment"] = list(opts.augment)
+    rec["split"] = list(opts.split)
+    rec["teacher_options"] = {k: v for k, v in opts.teacher_options.items() if k != "api_key"}
+    rec["reference_options"] = {k: v for k, v in opts.reference_options.items() if k != "api_key"}
+    return rec
+
+
+def _counts(
+    opts: BuildOptions,
+    labels: list[ClipLabel],
+    clips: _Clips,
+    pool: list[PoolItem],
+    sft: _SftPart,
+    rl: list[dict],
+) -> dict[str, int]:
+    return {
+        "clips": len(labels),
+        "bad_clips": clips.bad_clips,
+        "errors": len(clips.errors),
+        "variants": len(clips.variants),
+        "pool": len(pool),
+        "sft": len(sft.rows),
+        "rl": len(rl),
+        "rl_also_in_sft": sum(1 for r in rl if r["id"] in sft.used),
+        "sft_requested": opts.sft,
+        "rl_requested": opts.rl,
+    }
+
+
+def _write_suite(
+    opts: BuildOptions, counts: dict[str, int], sft: _SftPart, rl: list[dict], t0: float
+) -> dict:
+    """The splits, exports, dataset card and (last) suite.json; returns the manifest."""
     from camreasoner.suite.card import render_card, statistics_of
     from camreasoner.suite.exports import write_all
 
-    t0 = time.perf_counter()
-    opts.video_root = opts.video_root.resolve()
-    opts.out = opts.out.resolve()
-    opts.check()
-    labels = read_labels(opts.labels)
-    opts.out.mkdir(parents=True, exist_ok=True)
-    say = log or (lambda _msg: None)
-    progress = _progress(opts.progress)
-    with progress:
-        task = progress.add_task("clips: augment + measure", total=len(labels))
-        results = _run_clips(opts, labels, lambda: progress.advance(task))
-
-        variants: list[ClipLabel] = []
-        readings: dict[str, dict] = {}
-        groups: dict[str, str] = {}
-        errors: list[str] = []
-        bad_clips = 0
-        for res in results:
-            errors.extend(res["errors"])
-            usable = 0
-            for rec in res["variants"]:
-                var = label_from_record(rec, "variant")
-                reading = res["readings"][var.path]
-                if "error" in reading:
-                    continue
-                usable += 1
-                variants.append(var)
-                readings[var.path] = reading
-                groups[var.path] = res["clip"]
-            bad_clips += usable == 0
-        write_json_atomic(opts.out / "work" / "bad_items.json", errors)
-        for e in errors[:5]:
-            say(f"skipped: {e}")
-        if not variants:
-            first = errors[0] if errors else "none"
-            raise CamReasonerError(f"{opts.labels}: no usable clips ({len(errors)} errors; first: {first})")
-
-        pool = _question_pool(opts, variants, groups)
-        say(f"{len(variants)} clip variants, {len(pool)} questions in the pool")
-
-        # SFT: walk its share of the pool, kinds interleaved; teacher chains first (if asked), else grounded.
-        sft_order, rl_order = _arrange(pool, opts.sft, opts.rl)
-        grounded_rej: Counter = Counter()
-        teacher_chains: dict[str, str] = {}
-        teacher_reasons: Counter = Counter()
-        if opts.teacher and opts.sft:
-            n_teacher = opts.teacher_items if opts.teacher_items is not None else opts.sft
-            candidates = sft_order[: max(0, n_teacher)]
-            teacher_chains, teacher_reasons = _teacher_chains(opts, candidates, readings, progress)
-        sft_rows: list[dict[str, Any]] = []
-        used: set[str] = set()
-        sft_task = progress.add_task("SFT chains", total=opts.sft)
-        for it in sft_order:
-            if len(sft_rows) >= opts.sft:
-                break
-            if it.id in teacher_chains:
-                row = {
-                    **_base_row(it),
-                    "response": teacher_chains[it.id],
-                    "source": f"teacher:{opts.teacher}",
-                }
-            elif opts.teacher_only:
-                continue
-            else:
-                rng = random.Random(f"{opts.seed}:chain:{it.id}")
-                text, why = grounded_chain(it.question, readings[it.variant.path], rng)
-                if text is None:
-                    grounded_rej[why] += 1
-                    continue
-                row = {**_base_row(it), "response": text, "source": "grounded"}
-            row["split"] = it.split
-            sft_rows.append(row)
-            used.add(it.id)
-            progress.advance(sft_task)
-
-        # RL: the items not used for SFT first, then (if the pool is short) SFT items too.
-        rest = [it for it in rl_order if it.id not in used] + [it for it in rl_order if it.id in used]
-        rl_items = rest[: opts.rl]
-        rates = _pass_rates(opts, rl_items, readings, progress)
-        rl_rows = []
-        for it in rl_items:
-            measured = {p: bool(v) for p, v in readings[it.variant.path]["primitives"].items()}
-            rl_rows.append(
-                {
-                    **_base_row(it),
-                    "difficulty": round(1.0 - round(rates[it.id], 6), 6),
-                    "pass_rate": round(rates[it.id], 6),
-                    "measured": json.dumps(measured, sort_keys=True),
-                    "split": it.split,
-                }
-            )
-        overlap = sum(1 for it in rl_items if it.id in used)
-
-    sft = {s: sorted((r for r in sft_rows if r["split"] == s), key=lambda r: r["id"]) for s in SPLITS}
-    rl = {s: sorted((r for r in rl_rows if r["split"] == s), key=lambda r: r["id"]) for s in SPLITS}
-    for rows in (*sft.values(), *rl.values()):
-        for r in rows:
-            r.pop("split")
-    rejections = {"grounded": dict(grounded_rej), "teacher": dict(teacher_reasons)}
-    stats = statistics_of(sft, rl, rejections)
-    exports = write_all(opts.out, sft, rl, opts.video_root)
-    opt_json = {k: v for k, v in asdict(opts).items() if k not in ("labels", "video_root", "out", "progress")}
-    opt_json["augment"] = list(opts.augment)
-    opt_json["split"] = list(opts.split)
-    opt_json["teacher_options"] = {k: v for k, v in opts.teacher_options.items() if k != "api_key"}
-    opt_json["reference_options"] = {k: v for k, v in opts.reference_options.items() if k != "api_key"}
+    sft_splits, rl_splits = _by_split(sft.rows), _by_split(rl)
+    rejections = {"grounded": dict(sft.grounded_rejections), "teacher": dict(sft.teacher_reasons)}
+    stats = statistics_of(sft_splits, rl_splits, rejections)
     manifest = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "labels": str(Path(opts.labels).resolve()),
         "video_root": str(opts.video_root),
         "seed": opts.seed,
-        "counts": {
-            "clips": len(labels),
-            "bad_clips": bad_clips,
-            "errors": len(errors),
-            "variants": len(variants),
-            "pool": len(pool),
-            "sft": len(sft_rows),
-            "rl": len(rl_rows),
-            "rl_also_in_sft": overlap,
-            "sft_requested": opts.sft,
-            "rl_requested": opts.rl,
-        },
-        "options": opt_json,
-        "exports": exports,
+        "counts": counts,
+        "options": _options_record(opts),
+        "exports": write_all(opts.out, sft_splits, rl_splits, opts.video_root),
         "statistics": stats,
     }
-    card = opts.out / "README.md"
-    write_text_atomic(card, render_card(manifest, stats))
+    write_text_atomic(opts.out / "README.md", render_card(manifest, stats))
     manifest["seconds"] = round(time.perf_counter() - t0, 2)
     write_json_atomic(opts.out / "suite.json", manifest)
-    if len(sft_rows) < opts.sft or len(rl_rows) < opts.rl:
+    return manifest
+
+
+def build_suite(opts: BuildOptions, log: Callable[[str], None] | None = None) -> BuildResult:
+    """Run a whole build (see the module docstring); returns the manifest written to suite.json.
+
+    ``opts`` is left as it is (the build works on a copy with resolved paths)."""
+    t0 = time.perf_counter()
+    opts = replace(opts, video_root=opts.video_root.resolve(), out=opts.out.resolve())
+    opts.check()
+    labels = read_labels(opts.labels)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    say = log or (lambda _msg: None)
+    with _progress(opts.progress) as progress:
+        clips = _measure_clips(opts, labels, progress, say)
+        pool = _question_pool(opts, clips.variants, clips.groups)
+        say(f"{len(clips.variants)} clip variants, {len(pool)} questions in the pool")
+        sft_order, rl_order = _arrange(pool, opts.sft, opts.rl)
+        sft = _sft_rows(opts, sft_order, clips.readings, progress)
+        rl = _rl_rows(opts, rl_order, sft.used, clips.readings, progress)
+    counts = _counts(opts, labels, clips, pool, sft, rl)
+    manifest = _write_suite(opts, counts, sft, rl, t0)
+    if counts["sft"] < opts.sft or counts["rl"] < opts.rl:
         say(
-            f"note: built {len(sft_rows)} SFT / {len(rl_rows)} RL of {opts.sft} / {opts.rl} asked "
+            f"note: built {counts['sft']} SFT / {counts['rl']} RL of {opts.sft} / {opts.rl} asked "
             f"(pool {len(pool)}; add clips, --vqa-rounds or augmentations for more)"
         )
     return BuildResult(manifest, time.perf_counter() - t0)
