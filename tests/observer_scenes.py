@@ -135,3 +135,23 @@ def write_clip(path: Path, frames: list[np.ndarray], fps: int = 6, codec: str = 
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def write_timed_clip(path: Path, times_ms: list[int], step: int = 20) -> Path:
+    """A small H.264 clip whose frame i is shown at ``times_ms[i]`` (millisecond timestamps, so a
+    variable frame rate) and is uniformly grey at level ``step * i``."""
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        for i, ms in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64), step * i, np.uint8), format="gray")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = ms, Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

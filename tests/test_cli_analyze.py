@@ -25,9 +25,9 @@ def test_analyze_json_prints_one_object(pan_clip):
     out = run("analyze", pan_clip, "--json", "--fps", "6", "--max-frames", "10")
     assert out.returncode == 0, out.stderr
     obj = json.loads(out.stdout)
-    assert set(obj) == {"video", "primitives", "scores", "measurements", "observation", "think", "answer"}
+    assert set(obj) == {"video", "primitives", "scores", "measurements", "observation", "think", "answer", "shots"}
     assert obj["answer"] == "Pan_Left" and obj["primitives"]["Pan_Left"] is True
-    assert 8 <= obj["measurements"]["frames"] <= 10
+    assert obj["measurements"]["frames"] == 10 and obj["measurements"]["truncated"] is True
 
 
 def test_analyze_rich_output_is_readable(pan_clip):

@@ -35,8 +35,12 @@ def test_rendered_clip_reads_its_primitive(readings, primitive):
 
 def test_reading_json_has_the_contract_keys(readings):
     obj = readings["Pan_Left"].to_json()
-    assert list(obj) == ["video", "primitives", "scores", "measurements", "observation", "think", "answer"]
+    keys = ["primitives", "scores", "measurements", "observation", "think", "answer"]
+    assert list(obj) == ["video", *keys, "shots"]
     assert set(obj["primitives"]) == set(PRIMITIVES) and json.loads(json.dumps(obj)) == obj
+    (shot,) = obj["shots"]  # one shot: its reading is the top-level one
+    assert list(shot) == ["start", "end", "start_frame", "end_frame", "reading"] and list(shot["reading"]) == keys
+    assert shot["reading"]["primitives"] == obj["primitives"]
 
 
 def test_observation_states_measured_cues(readings):

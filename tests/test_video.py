@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from observer_scenes import render_clip, write_clip
+from observer_scenes import render_clip, write_clip, write_timed_clip
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.video.decode import probe, scaled_size
@@ -77,23 +77,7 @@ def test_missing_file_and_bad_options(tmp_path, clip):
 
 
 def test_variable_frame_rate_is_sampled_by_timestamps(tmp_path):
-    from fractions import Fraction
-
-    import av
-
-    path = tmp_path / "vfr.mkv"
     times_ms = [0, 40, 80, 500, 540, 1000, 1040, 1500]  # bursts and gaps
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        stream.time_base = Fraction(1, 1000)
-        for i, ms in enumerate(times_ms):
-            frame = av.VideoFrame.from_ndarray(np.full((48, 64), 20 * i, np.uint8), format="gray")
-            frame = frame.reformat(format="yuv420p")
-            frame.pts, frame.time_base = ms, Fraction(1, 1000)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    path = write_timed_clip(tmp_path / "vfr.mkv", times_ms)
     got = [round(f.time, 2) for f in VideoReader(path, fps=2)]
     assert got == pytest.approx([0.0, 0.5, 1.0, 1.5], abs=0.05)

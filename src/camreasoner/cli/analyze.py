@@ -18,10 +18,12 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="Model path or ser
 BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="Server URL (vllm/openai backends).")]
 HintOpt = Annotated[str | None, typer.Option("--hint", parser=hint_mode, help="Give a VLM the observer's "
                                             "measurements as a hint: geometry.")]
-FpsOpt = Annotated[float | None, typer.Option("--fps", help="Frames per second to sample (default: 4 for the "
-                                              "geometric observer, the backend's own for VLMs).")]
+FpsOpt = Annotated[float | None, typer.Option("--fps", help="Frames per second to sample, whatever the clip's "
+                                              "length (default: 4 for the geometric observer, 0 = every decoded "
+                                              "frame; VLMs: the backend's own, > 0).")]
 MaxFramesOpt = Annotated[int | None, typer.Option("--max-frames", help="At most this many sampled frames "
-                                                  "(default: the observer's or the backend's own).")]
+                                                  "(geometric: the span is truncated there; default: none; "
+                                                  "VLMs: the backend's own).")]
 MaxNewTokensOpt = Annotated[int | None, typer.Option("--max-new-tokens", help="VLM backends: token budget "
                                                      "of the response.")]
 MaxPixelsOpt = Annotated[int | None, typer.Option("--max-pixels", help="VLM backends: pixels per frame.")]
@@ -30,23 +32,28 @@ TemperatureOpt = Annotated[float | None, typer.Option("--temperature", help="VLM
 StartOpt = Annotated[float | None, typer.Option("--start", help="Start of the span, seconds.")]
 EndOpt = Annotated[float | None, typer.Option("--end", help="End of the span, seconds.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+NoShotsOpt = Annotated[bool, typer.Option("--no-shots", help="Geometric observer: no shot detection; the "
+                                          "span is read as one shot.")]
 GEOMETRIC = "geometric"
 
 
 def _check_sampling(fps: float | None, max_frames: int | None) -> None:
-    if fps is not None and fps <= 0:
-        raise CamReasonerError(f"--fps must be positive, got {fps}")
+    from camreasoner.video.reader import check_fps
+
+    check_fps(fps)
     if max_frames is not None and max_frames < 2:
         raise CamReasonerError(f"--max-frames must be at least 2, got {max_frames}")
 
 
-def _observer_options(fps: float | None, max_frames: int | None, start: float | None, end: float | None):
+def _observer_options(fps: float | None, max_frames: int | None, start: float | None, end: float | None,
+                      shots: bool = True):
     from camreasoner.observer.reading import ObserverOptions
 
     _check_sampling(fps, max_frames)
     base = ObserverOptions()
     return ObserverOptions(fps=base.fps if fps is None else fps,
-                           max_frames=base.max_frames if max_frames is None else max_frames, start=start, end=end)
+                           max_frames=base.max_frames if max_frames is None else max_frames, start=start, end=end,
+                           shots=shots)
 
 
 def _backend(name: str, model: str | None, base_url: str | None, hint: str | None,
@@ -56,6 +63,8 @@ def _backend(name: str, model: str | None, base_url: str | None, hint: str | Non
     from camreasoner.backends import get_backend
 
     _check_sampling(fps, max_frames)
+    if fps == 0:
+        raise CamReasonerError("--fps 0 (every decoded frame) is for the geometric observer; VLM backends need --fps > 0")
     if generation.get("max_new_tokens") is not None and generation["max_new_tokens"] < 1:
         raise CamReasonerError(f"--max-new-tokens must be at least 1, got {generation['max_new_tokens']}")
     if generation.get("max_pixels") is not None and generation["max_pixels"] < 1:
@@ -122,6 +131,10 @@ def _print_reading(obj: dict[str, Any]) -> None:
     console.print(f"[bold]Observation[/bold] {obj['observation']}", highlight=False)
     console.print(f"[bold]Think[/bold] {obj['think']}", highlight=False)
     console.print(f"[bold]Answer[/bold] [bold green]{obj['answer']}[/bold green]")
+    shots = obj.get("shots", [])
+    if len(shots) > 1:
+        listed = "; ".join(f"{s['start']:.1f}-{s['end']:.1f} s {s['reading']['answer']}" for s in shots)
+        console.print(f"[bold]Shots[/bold] {listed}", highlight=False)
     for warning in obj["measurements"].get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 
@@ -136,6 +149,7 @@ def analyze(
     temperature: TemperatureOpt = None,
     start: StartOpt = None,
     end: EndOpt = None,
+    no_shots: NoShotsOpt = False,
     backend: BackendOpt = GEOMETRIC,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -154,7 +168,7 @@ def analyze(
     if backend == GEOMETRIC:
         from camreasoner.observer.reading import analyze_video
 
-        obj = analyze_video(video, _observer_options(fps, max_frames, start, end)).to_json()
+        obj = analyze_video(video, _observer_options(fps, max_frames, start, end, not no_shots)).to_json()
     else:
         be = _backend(backend, model, base_url, hint, fps, max_frames, max_new_tokens=max_new_tokens,
                       max_pixels=max_pixels, temperature=temperature)

@@ -12,7 +12,7 @@ from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.label.cmotion import cmotion
 from camreasoner.label.options import LabelOptions
 from camreasoner.label.timeline import FAMILY_NAMES, MotionSeries, format_timeline, timeline
-from camreasoner.video.shots import Shot, detect_shots
+from camreasoner.video.shots import Shot
 
 # Reader warnings that mean the file could not be read whole: the video goes to errors.jsonl.
 BROKEN_MARKERS = ("truncated", "corrupt", "decoding stopped", "broken")
@@ -92,7 +92,7 @@ def _broken(warnings: list[str]) -> str | None:
 
 def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
     """``{"video", "duration", "rows": [...], "error": None}`` or with ``"error": "<one line>"``."""
-    from camreasoner.observer.reading import ObserverOptions, analyze_video
+    from camreasoner.observer.reading import ObserverOptions, ShotReading, analyze_shots
     from camreasoner.video.decode import probe
 
     result: dict[str, Any] = {"video": video, "duration": 0.0, "rows": [], "error": None}
@@ -101,19 +101,15 @@ def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
         duration = float(info.duration or 0.0)
         result["duration"] = round(duration, 4)
         n_frames = max(1, round(duration * info.fps))
-        if opts.shots:
-            shots = detect_shots(video, info.fps, opts.min_shot, opts.shot_threshold)
-        else:
-            shots = [Shot(0.0, round(duration, 4), 0, n_frames)]
-        for i, shot in enumerate(shots):
-            last = i == len(shots) - 1
-            obs = ObserverOptions(fps=opts.fps, max_frames=None, max_side=opts.max_side,
-                                  start=shot.start if i else None, end=None if last else shot.end)
-            reading = analyze_video(video, obs)
-            bad = _broken(reading.warnings)
-            if bad:
-                raise CamReasonerError(bad)
-            result["rows"].append(shot_row(video, rel, i, shot, reading, opts))
+        obs = ObserverOptions(fps=opts.fps, max_frames=None, max_side=opts.max_side, shots=opts.shots,
+                              min_shot=opts.min_shot, shot_threshold=opts.shot_threshold)
+        reading = analyze_shots(video, obs)  # one decode: shots, per-shot readings and series
+        bad = _broken(reading.warnings)
+        if bad:
+            raise CamReasonerError(bad)
+        shots = reading.shots or [ShotReading(Shot(0.0, round(duration, 4), 0, n_frames), reading)]
+        for i, item in enumerate(shots):
+            result["rows"].append(shot_row(video, rel, i, item.shot, item.reading, opts))
     except CamReasonerError as exc:
         result.update(rows=[], error=str(exc).splitlines()[0])
     except Exception as exc:  # noqa: BLE001 - one bad video is an error line, the run goes on

@@ -15,23 +15,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.ota import format_ota
 from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES, answer_string
 from camreasoner.core.types import BackendResponse
-from camreasoner.observer.geometry import (
-    ClipCues,
-    PairMotion,
-    estimate_pair,
-    integrate_pairs,
-    intrinsics,
-    track_points,
-)
+from camreasoner.observer.geometry import ClipCues, integrate_pairs, intrinsics
+from camreasoner.observer.track import ObserverOptions, Track, track_video
 from camreasoner.qa.question_map import OTHERS, conditions_hold, map_question, option_probabilities
-from camreasoner.video.reader import VideoReader, prefetch
+from camreasoner.video.shots import Shot
 
 CALIBRATION_FILE = "observer_calibration.json"
 
@@ -56,18 +49,6 @@ FEATURES: dict[str, tuple[str, float]] = {
 
 
 @dataclass
-class ObserverOptions:
-    """Sampling and analysis settings. ``max_side``: longer side of analysed frames in px."""
-
-    fps: float = 4.0
-    max_frames: int | None = 64
-    start: float | None = None
-    end: float | None = None
-    max_side: int = 320
-    max_points: int = 120
-
-
-@dataclass
 class Reading:
     """One clip's reading: decisions, calibrated scores, the measurements and the O-T-A text."""
 
@@ -79,10 +60,13 @@ class Reading:
     think: str
     answer: str
     warnings: list[str] = field(default_factory=list)
+    series: list[dict[str, Any]] = field(default_factory=list)
+    shots: list[ShotReading] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object ``camreasoner analyze --json`` prints (warnings ride in measurements)."""
-        return {
+        """The JSON object ``camreasoner analyze --json`` prints (warnings ride in measurements;
+        ``shots`` only when the reading has per-shot readings)."""
+        out = {
             "video": self.video,
             "primitives": dict(self.primitives),
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
@@ -91,6 +75,26 @@ class Reading:
             "think": self.think,
             "answer": self.answer,
         }
+        if self.shots:
+            out["shots"] = [s.to_json() for s in self.shots]
+        return out
+
+
+@dataclass
+class ShotReading:
+    """One shot of a clip and the reading of its motion alone."""
+
+    shot: Shot
+    reading: Reading
+
+    def to_json(self) -> dict[str, Any]:
+        """``start``/``end`` (s), ``start_frame``/``end_frame`` and the shot's ``reading`` (the
+        top-level reading's keys but ``video``)."""
+        body = self.reading.to_json()
+        body.pop("video")
+        body.pop("shots", None)
+        return {"start": self.shot.start, "end": self.shot.end, "start_frame": self.shot.start_frame,
+                "end_frame": self.shot.end_frame, "reading": body}
 
 
 # Jitter below this (share of the width per pair, about 0.15 px at 320 px) is tracking noise (waving
@@ -235,73 +239,60 @@ def decide(scores: dict[str, float], parallax_share: float | None = None) -> dic
     return out
 
 
-CUT_DISTANCE = 0.5
-
-
-def _histogram(img: np.ndarray) -> np.ndarray:
-    hist = cv2.calcHist([img], [0], None, [32], [0, 256])
-    return cv2.normalize(hist, hist).astype(np.float32)
-
-
-def measure_video(path: str | os.PathLike[str], options: ObserverOptions) -> tuple[ClipCues, dict[str, Any], list[str]]:
-    """Stream the clip, track points between sampled frames and integrate the motion."""
-    reader = VideoReader(path, fps=options.fps, max_frames=options.max_frames, start=options.start,
-                         end=options.end, max_side=options.max_side)
-    prev = None
-    prev_hist = None
-    cuts = 0
-    pairs = []
-    frames = 0
-    first_t = last_t = 0.0
-    size = (0, 0)
-    for frame in prefetch(reader):
-        img = frame.image
-        if prev is None:
-            size = (img.shape[1], img.shape[0])
-            first_t = frame.time
-            prev_hist = _histogram(img)
-        else:
-            hist = _histogram(img)
-            if prev_hist is not None and cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE:
-                cuts += 1  # a shot change, not camera motion: skip the pair
-                pairs.append(PairMotion(dt=frame.time - prev.time, n_tracks=0))
-            else:
-                p0, p1 = track_points(prev.image, img, options.max_points)
-                pairs.append(estimate_pair(p0, p1, size, dt=frame.time - prev.time, K=intrinsics(*size)))
-            prev_hist = hist
-        prev = frame
-        last_t = frame.time
-        frames += 1
-    if frames < 2:
-        detail = f"; {reader.warnings[0]}" if reader.warnings else ""
-        raise CamReasonerError(
-            f"{path}: {frames} frame{'s' if frames != 1 else ''} decoded in the chosen span; "
-            f"need at least 2 to measure camera motion{detail.replace(f'{path}: ', '')}"
-        )
+def _shot_measurements(track: Track, index: int) -> tuple[ClipCues, dict[str, Any], list[str]]:
+    """Cues and measurements of one shot: only the pairs with both frames inside it."""
+    shot = track.shots[index]
+    pairs = [p for p in track.pairs if shot.contains(p.n0) and shot.contains(p.n1)]
+    frames = [t for n, t in track.frames if shot.contains(n)]
+    size = track.size
     K = intrinsics(*size)
-    cues = integrate_pairs(pairs, size, float(K[0, 0]))
-    info = reader.info
-    assert info is not None
-    valid = [p for p in pairs if p.valid]
+    motions = [p.motion for p in pairs]
+    cues = integrate_pairs(motions, size, float(K[0, 0]))
+    info = track.info
+    valid = [m for m in motions if m.valid]
+    cuts = sum(p.cut for p in pairs)
     measurements: dict[str, Any] = {
-        "frames": frames,
-        "span_s": round(last_t - first_t, 3),
-        "sample_fps": options.fps,
+        "frames": len(frames),
+        "span_s": round(frames[-1] - frames[0], 3) if frames else 0.0,
+        "sample_fps": track.sample_fps,
+        "truncated": track.truncated,
         "analysis_size": list(size),
         "source": {"width": info.width, "height": info.height, "fps": round(info.fps, 3),
                    "duration_s": None if info.duration is None else round(info.duration, 3),
                    "codec": info.codec, "rotation": info.rotation},
-        "tracks_per_pair": int(np.median([p.n_tracks for p in pairs])) if pairs else 0,
+        "tracks_per_pair": int(np.median([m.n_tracks for m in motions])) if motions else 0,
         "unreliable_pairs": len(pairs) - len(valid) - cuts,
         "cuts": cuts,
         "cues": cues.to_dict(),
     }
-    if len(valid) < max(1, len(pairs) // 2):
-        reader.warnings.append(
-            f"{path}: only {len(valid)} of {len(pairs)} frame pairs had enough texture to track; "
+    warnings = list(track.warnings)
+    if len(frames) < 2:
+        warnings.append(f"{info.path}: shot {index} ({shot.start:.2f}-{shot.end:.2f} s) holds "
+                        f"{len(frames)} sampled frame(s); its motion is not measured")
+    elif len(valid) < max(1, len(pairs) // 2):
+        warnings.append(
+            f"{info.path}: only {len(valid)} of {len(pairs)} frame pairs had enough texture to track; "
             "the reading is unreliable"
         )
-    return cues, measurements, reader.warnings
+    return cues, measurements, warnings
+
+
+def _main_shot(track: Track) -> int:
+    """The shot the whole-clip reading is: the longest one with a measured pair (the longest at all
+    when none has one); the first of equals."""
+    def measured(i: int) -> bool:
+        s = track.shots[i]
+        return any(s.contains(p.n0) and s.contains(p.n1) and not p.cut for p in track.pairs)
+
+    order = sorted(range(len(track.shots)), key=lambda i: (-(track.shots[i].end - track.shots[i].start), i))
+    return next((i for i in order if measured(i)), order[0])
+
+
+def measure_video(path: str | os.PathLike[str], options: ObserverOptions) -> tuple[ClipCues, dict[str, Any], list[str]]:
+    """Stream the clip once and measure its main shot (see :func:`analyze_shots`): cues,
+    measurements, warnings."""
+    track = track_video(path, options)
+    return _shot_measurements(track, _main_shot(track))
 
 
 def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], warnings: list[str],
@@ -330,11 +321,40 @@ def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], 
     )
 
 
-def analyze_video(path: str | os.PathLike[str], options: ObserverOptions | None = None) -> Reading:
-    """Read the camera motion of one video (see module docstring)."""
+def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None = None) -> Reading:
+    """Read a clip shot by shot in one decode.
+
+    Every shot's motion is integrated over the pairs inside it (a pair straddling a cut is never
+    measured); ``reading.shots`` holds each shot and its reading; the whole-clip reading is the
+    reading of the longest shot (motion is never added across a cut), its measurements naming
+    that shot; ``reading.series`` is every pair's rates (a pair across a cut is invalid).
+    """
     options = options or ObserverOptions()
-    cues, measurements, warnings = measure_video(path, options)
-    return reading_from_cues(str(path), cues, measurements, warnings)
+    track = track_video(path, options)
+    video = str(path)
+    shots = [ShotReading(shot, reading_from_cues(video, *_shot_measurements(track, i)))
+             for i, shot in enumerate(track.shots)]
+    for item in shots:
+        item.reading.series = [p.rates() for p in track.pairs
+                               if item.shot.contains(p.n0) and item.shot.contains(p.n1)]
+    main = _main_shot(track)
+    cues, measurements, warnings = _shot_measurements(track, main)
+    n = len(track.shots)
+    measurements.update(cuts=measurements["cuts"] + n - 1, shots=n, shot=main, clip_frames=len(track.frames),
+                        clip_span_s=round(track.frames[-1][1] - track.frames[0][1], 3))
+    reading = reading_from_cues(video, cues, measurements, warnings)
+    if n > 1:
+        s = track.shots[main]
+        reading.observation += (f" The clip holds {n} shots; this reading is shot {main + 1}'s "
+                                f"({s.start:.1f}-{s.end:.1f} s), the longest.")
+    reading.series = [p.rates() for p in track.pairs]
+    reading.shots = shots if options.shots else []
+    return reading
+
+
+def analyze_video(path: str | os.PathLike[str], options: ObserverOptions | None = None) -> Reading:
+    """Read the camera motion of one video (see :func:`analyze_shots`)."""
+    return analyze_shots(path, options)
 
 
 def describe_conditions(cond: dict[str, bool]) -> str:

@@ -1,16 +1,22 @@
-"""The observer's frames: sampled by rate, start/end and cap, downscaled to grey, streamed.
+"""The observer's frames: sampled at a fixed rate from start to end, downscaled to grey, streamed.
 
 Frames are decoded one at a time and only the sampled ones are converted (the luma plane,
-area-downscaled), so memory stays flat whatever the clip's length. A stream that breaks part-way
-yields the frames that decoded and records a warning.
+area-downscaled), so memory stays flat whatever the clip's length. The sampling instants are a
+fixed grid, ``start + k / fps``, whatever the clip's length: instant ``g`` is served by the first
+decoded frame whose timestamp is at least ``g - tolerance`` (``SAMPLE_TOLERANCE`` of the stream's
+mean frame interval), so a variable-frame-rate stream is sampled by its timestamps and an instant
+that falls in a gap is served by the first frame after it. A frame cap truncates the span (the
+first ``max_frames`` samples); it never widens the spacing. A stream that breaks part-way yields
+the frames that decoded and records a warning.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,39 +32,55 @@ from camreasoner.video.decode import (
     timed_frames,
 )
 
+# A sampling instant g is served by the first frame at or after g - SAMPLE_TOLERANCE / stream fps.
+SAMPLE_TOLERANCE = 0.5
+
 
 @dataclass(frozen=True)
 class Frame:
-    """One sampled frame: its position in the sample, its time in seconds, a grey uint8 image."""
+    """One sampled frame: its position in the sample, its time in seconds, a grey uint8 image and
+    its source frame number (decode order from the stream's start)."""
 
     index: int
     time: float
     image: np.ndarray
+    number: int = -1
+
+
+def check_fps(fps: float | None) -> None:
+    """``fps`` must be None or >= 0 (0 and None: every decoded frame); one line otherwise."""
+    if fps is not None and (not math.isfinite(fps) or fps < 0):
+        raise CamReasonerError(f"--fps must be >= 0 (0: every decoded frame), got {fps}")
 
 
 @dataclass
 class VideoReader:
     """Stream sampled, downscaled grey frames of a video.
 
-    ``fps``: frames per second to sample (None or 0: every frame); ``max_frames``: a cap, spread
-    over the span (the sampling rate drops when the span holds more); ``start``/``end``: seconds;
-    ``max_side``: the longer side of the analysed frames. Iterate to get :class:`Frame` objects;
-    ``warnings`` holds what went wrong part-way (a corrupt or truncated stream).
+    ``fps``: frames per second to sample (None or 0: every decoded frame); ``max_frames``: stop
+    after this many sampled frames (truncates the span; None: no cap); ``start``/``end``: seconds;
+    ``max_side``: the longer side of the analysed frames; ``on_decoded(frame, number, time)``:
+    called for every decoded frame of the span, sampled or not (in the decoding thread). Iterate to
+    get :class:`Frame` objects; ``warnings`` holds what went wrong part-way (a corrupt or truncated
+    stream); ``truncated`` is True when ``max_frames`` stopped the reading before the span's end.
     """
 
     path: str | os.PathLike[str]
-    fps: float | None = 6.0
+    fps: float | None = 4.0
     max_frames: int | None = None
     start: float | None = None
     end: float | None = None
     max_side: int | None = 320
+    on_decoded: Callable[[object, int, float], None] | None = None
     warnings: list[str] = field(default_factory=list)
     info: VideoInfo | None = None
     decoded: int = 0
+    truncated: bool = False
+    last_number: int = -1
+    last_time: float | None = None
 
     def __post_init__(self) -> None:
-        if self.fps is not None and self.fps < 0:
-            raise CamReasonerError(f"--fps must be positive, got {self.fps}")
+        check_fps(self.fps)
         if self.max_frames is not None and self.max_frames < 2:
             raise CamReasonerError(f"--max-frames must be at least 2, got {self.max_frames}")
         if self.start is not None and self.start < 0:
@@ -67,18 +89,16 @@ class VideoReader:
             raise CamReasonerError(f"--end ({self.end}) must be after --start ({self.start})")
         self.info = probe(self.path)
 
-    def _sample_step(self) -> float:
-        """Seconds between sampled frames (0: every frame)."""
-        info = self.info
-        assert info is not None
-        step = 1.0 / self.fps if self.fps else 0.0
-        if self.max_frames:
-            t0 = self.start or 0.0
-            t1 = self.end if self.end is not None else info.duration
-            if t1 is not None and t1 > t0:
-                span = t1 - t0
-                step = max(step, span / self.max_frames)
-        return step
+    @property
+    def step(self) -> float:
+        """Seconds between sampling instants (0: every frame); never depends on the clip's length."""
+        return 1.0 / self.fps if self.fps else 0.0
+
+    @property
+    def tolerance(self) -> float:
+        """How early (seconds) a frame may be and still serve a sampling instant."""
+        assert self.info is not None
+        return SAMPLE_TOLERANCE / self.info.fps
 
     def __iter__(self) -> Iterator[Frame]:
         import av
@@ -87,31 +107,43 @@ class VideoReader:
         stream.thread_type = "AUTO"
         info = self.info
         assert info is not None
-        step = self._sample_step()
+        step, tol = self.step, self.tolerance
         start = float(self.start or 0.0)
         base = float(stream.time_base) if stream.time_base else 1.0 / info.fps
-        half = 0.5 / info.fps
         next_t = start
         taken = 0
         last_time = None
         size: tuple[int, int] | None = None
         k_rot = 0
+        first_number: int | None = None
         n_warnings = len(self.warnings)
+        self.truncated = False
+        self.last_number, self.last_time = -1, None
         try:
             if start > 0:
                 try:
                     container.seek(int((start + stream_start_time(stream)) / base), stream=stream, backward=True)
                 except av.FFmpegError:
                     container.seek(0, stream=stream)
-            for frame, t in timed_frames(container, stream, info.fps, self.warnings, str(self.path)):
+            for ordinal, (frame, t) in enumerate(timed_frames(container, stream, info.fps, self.warnings,
+                                                              str(self.path))):
                 self.decoded += 1
-                if t + half < start:
+                if t + tol < start:
                     continue
                 if self.end is not None and t > self.end + 1e-6:
                     break
-                last_time = t
-                if t + half < next_t:
+                if first_number is None:  # after a seek the decode order starts mid-stream
+                    first_number = 0 if start <= 0 else max(0, round(t * info.fps)) - ordinal
+                number = first_number + ordinal
+                if self.on_decoded is not None:
+                    self.on_decoded(frame, number, t)
+                last_time = self.last_time = t
+                self.last_number = number
+                if t + tol < next_t:
                     continue
+                if self.max_frames and taken >= self.max_frames:
+                    self.truncated = True
+                    break
                 if size is None:
                     rot = int(getattr(frame, "rotation", 0) or 0)
                     k_rot = (round(rot / 90) % 4) if rot else 0
@@ -119,11 +151,10 @@ class VideoReader:
                 img = grey_image(frame, size)
                 if k_rot:
                     img = np.ascontiguousarray(np.rot90(img, k_rot))
-                yield Frame(index=taken, time=t, image=img)
+                yield Frame(index=taken, time=t, image=img, number=number)
                 taken += 1
-                next_t = max(next_t + step, t + step) if step else t
-                if self.max_frames and taken >= self.max_frames:
-                    break
+                # the next instant of the grid start + k * step after this frame
+                next_t = start + step * (math.floor((t + tol - start) / step) + 1) if step else t
         finally:
             container.close()
         if len(self.warnings) > n_warnings:
@@ -135,7 +166,7 @@ class VideoReader:
         assert info is not None
         if self.warnings or last_time is None or info.duration is None:
             return
-        if self.max_frames and taken >= self.max_frames:
+        if self.truncated:
             return
         expected_end = info.duration if self.end is None else min(self.end, info.duration)
         gap = expected_end - last_time

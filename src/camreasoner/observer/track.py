@@ -1,0 +1,161 @@
+"""One decode of a clip: sampled frames tracked pair by pair, shot boundaries from every decoded frame.
+
+The reader samples at a fixed rate (``ObserverOptions.fps``) whatever the clip's length and feeds
+every decoded frame to the shot detector in the same pass; the consumer tracks points between
+consecutive sampled frames. A pair whose two frames lie in different shots is kept in the series
+but never measured (``cut``); so is a pair across a grey-level histogram jump (a cut the shot
+detector's minimum shot length let through).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.observer.geometry import PairMotion, estimate_pair, intrinsics, track_points
+from camreasoner.video.decode import VideoInfo
+from camreasoner.video.reader import VideoReader, check_fps, prefetch
+from camreasoner.video.shots import DEFAULT_MIN_SHOT, DEFAULT_THRESHOLD, Shot, ShotDetector
+
+CUT_DISTANCE = 0.5
+
+
+@dataclass
+class ObserverOptions:
+    """Sampling and analysis settings.
+
+    ``fps``: sampled frames per second (0: every decoded frame), independent of the clip's length;
+    ``max_frames``: stop after this many sampled frames (truncates the span; None: the whole span);
+    ``max_side``: longer side of analysed frames in px; ``shots``: detect shot boundaries
+    (PySceneDetect's AdaptiveDetector on every decoded frame, ``min_shot`` seconds,
+    ``shot_threshold``) and never add motion across them; off: the span is one shot.
+    """
+
+    fps: float = 4.0
+    max_frames: int | None = None
+    start: float | None = None
+    end: float | None = None
+    max_side: int = 320
+    max_points: int = 120
+    shots: bool = True
+    min_shot: float = DEFAULT_MIN_SHOT
+    shot_threshold: float = DEFAULT_THRESHOLD
+
+
+@dataclass
+class TrackedPair:
+    """Two consecutive sampled frames: times, source frame numbers, the measured motion, and
+    whether it straddles a cut (then ``motion`` is empty and the pair counts in no shot)."""
+
+    t0: float
+    t1: float
+    n0: int
+    n1: int
+    motion: PairMotion
+    cut: bool = False
+
+    def rates(self) -> dict[str, Any]:
+        """Per-second rates: pan/tilt/roll in deg/s, zoom in %/s, translation (x right, y down,
+        z forward) in % of the frame width per second; ``valid`` False for an untracked or cut pair."""
+        pm = self.motion
+        dt = max(self.t1 - self.t0, 1e-6)
+        return {"t0": round(self.t0, 4), "t1": round(self.t1, 4),
+                "pan": math.degrees(pm.pan) / dt, "tilt": math.degrees(pm.tilt) / dt,
+                "roll": math.degrees(pm.roll) / dt, "zoom": 100.0 * pm.log_zoom / dt,
+                "translation": [100.0 * c / dt for c in pm.translation], "valid": bool(pm.valid) and not self.cut}
+
+
+@dataclass
+class Track:
+    """What one decode measured: the sampled frames (source number, time), the pairs, the shots."""
+
+    frames: list[tuple[int, float]]
+    pairs: list[TrackedPair]
+    shots: list[Shot]
+    size: tuple[int, int]
+    info: VideoInfo
+    warnings: list[str] = field(default_factory=list)
+    truncated: bool = False
+    histogram_cuts: int = 0
+    sample_fps: float | None = None
+
+    def shot_of(self, number: int) -> int:
+        """The index of the shot holding source frame ``number``."""
+        for i, shot in enumerate(self.shots):
+            if shot.contains(number):
+                return i
+        return len(self.shots) - 1 if number >= self.shots[-1].end_frame else 0
+
+
+def _histogram(img: np.ndarray) -> np.ndarray:
+    hist = cv2.calcHist([img], [0], None, [32], [0, 256])
+    return cv2.normalize(hist, hist).astype(np.float32)
+
+
+def _end_time(reader: VideoReader, options: ObserverOptions) -> float | None:
+    """Where the span's last shot ends: the declared duration when the whole stream was read."""
+    info = reader.info
+    assert info is not None and reader.last_time is not None
+    whole = options.end is None and not reader.truncated and not reader.warnings
+    if whole and info.duration is not None and info.duration >= reader.last_time:
+        return info.duration
+    return reader.last_time + 1.0 / info.fps
+
+
+def track_video(path: str | os.PathLike[str], options: ObserverOptions) -> Track:
+    """Stream the span once: sampled frames tracked pair by pair, shots from every decoded frame."""
+    check_fps(options.fps)
+    reader = VideoReader(path, fps=options.fps, max_frames=options.max_frames, start=options.start,
+                         end=options.end, max_side=options.max_side)
+    info = reader.info
+    assert info is not None
+    detector = ShotDetector(info.fps, options.min_shot, options.shot_threshold) if options.shots else None
+    if detector is not None:
+        reader.on_decoded = detector.feed
+    frames: list[tuple[int, float]] = []
+    pairs: list[TrackedPair] = []
+    prev = prev_hist = None
+    size = (0, 0)
+    hist_cuts = 0
+    for frame in prefetch(reader):
+        img = frame.image
+        hist = _histogram(img)
+        if prev is None:
+            size = (img.shape[1], img.shape[0])
+        else:
+            dt = frame.time - prev.time
+            if cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE:
+                hist_cuts += 1  # a shot change, not camera motion: the pair is not measured
+                pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
+                                         PairMotion(dt=dt, n_tracks=0), cut=True))
+            else:
+                p0, p1 = track_points(prev.image, img, options.max_points)
+                pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
+                                         estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size))))
+        prev, prev_hist = frame, hist
+        frames.append((frame.number, frame.time))
+    if len(frames) < 2:
+        detail = f"; {reader.warnings[0]}" if reader.warnings else ""
+        n = len(frames)
+        raise CamReasonerError(
+            f"{path}: {n} frame{'s' if n != 1 else ''} decoded in the chosen span; "
+            f"need at least 2 to measure camera motion{detail.replace(f'{path}: ', '')}"
+        )
+    end = _end_time(reader, options)
+    if detector is not None and detector.frames:
+        shots = detector.shots(end)
+    else:
+        first = frames[0]
+        shots = [Shot(round(first[1], 4), round(end or frames[-1][1], 4), first[0], reader.last_number + 1)]
+    track = Track(frames, pairs, shots, size, info, reader.warnings, reader.truncated, hist_cuts, options.fps)
+    for pair in pairs:
+        if track.shot_of(pair.n0) != track.shot_of(pair.n1):
+            pair.cut = True
+            pair.motion = PairMotion(dt=pair.motion.dt, n_tracks=0)
+    return track

@@ -1,0 +1,168 @@
+"""Shots and long videos: per-shot readings in one decode, no motion across a cut, sampling at a fixed
+rate whatever the clip's length, the variable-frame-rate tolerance, ``--fps 0``."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from observer_scenes import render_clip, texture, write_clip, write_timed_clip
+
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.observer.reading import ObserverOptions, analyze_shots, analyze_video
+from camreasoner.video.decode import probe
+from camreasoner.video.reader import SAMPLE_TOLERANCE, VideoReader
+from camreasoner.video.shots import detect_shots
+
+EXE = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "camreasoner")
+FPS = 12
+
+
+def run(*args):
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def cut_clip(tmp_path_factory):
+    """2 s panning left, then 2 s of another, darker scene tilting up: a hard cut at frame 24 (2.0 s)."""
+    frames = render_clip("Pan_Left", 24, seed=0) + [f // 3 for f in render_clip("Tilt_Up", 24, seed=3)]
+    return write_clip(tmp_path_factory.mktemp("shots") / "cut.mp4", frames, fps=FPS)
+
+
+@pytest.fixture(scope="module")
+def cut_reading(cut_clip):
+    return analyze_shots(cut_clip)
+
+
+def test_a_cut_reads_as_two_shots_each_with_its_own_motion(cut_reading):
+    first, second = cut_reading.shots
+    assert abs(first.shot.end_frame - 24) <= 1 and second.shot.start_frame == first.shot.end_frame
+    assert first.shot.start == 0.0 and second.shot.end == pytest.approx(4.0, abs=0.1)
+    assert first.reading.answer == "Pan_Left" and second.reading.answer == "Tilt_Up"
+    assert first.reading.measurements["cues"]["tilt_deg"] == pytest.approx(0.0, abs=1.0)
+    assert second.reading.measurements["cues"]["pan_deg"] == pytest.approx(0.0, abs=1.0)
+
+
+def test_motion_is_never_added_across_the_cut(cut_clip, cut_reading):
+    # the pair straddling the cut is in the clip's series, invalid, and in neither shot's
+    straddling = [p for p in cut_reading.series if p["t0"] < 2.0 - 1e-3 < p["t1"]]
+    assert len(straddling) == 1 and not straddling[0]["valid"]
+    assert sum(len(s.reading.series) for s in cut_reading.shots) == len(cut_reading.series) - 1
+    # the first shot's pan is what the first two seconds alone read
+    alone = analyze_video(cut_clip, ObserverOptions(end=1.95, shots=False))
+    pan = cut_reading.shots[0].reading.measurements["cues"]["pan_deg"]
+    assert pan == pytest.approx(alone.measurements["cues"]["pan_deg"], rel=0.02)
+    # the whole-clip reading is one shot's (the first of two equally long), never a sum
+    m = cut_reading.measurements
+    assert (m["shots"], m["shot"], m["cuts"]) == (2, 0, 1) and cut_reading.answer == "Pan_Left"
+    assert m["cues"]["tilt_deg"] == pytest.approx(0.0, abs=1.0)
+    assert "holds 2 shots" in cut_reading.observation
+
+
+def test_shots_of_the_decode_equal_a_separate_detection(cut_clip, cut_reading):
+    assert [s.shot for s in cut_reading.shots] == detect_shots(cut_clip)
+
+
+def test_analyze_json_lists_the_shots_and_no_shots_reads_one(cut_clip):
+    out = run("analyze", cut_clip, "--json")
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    keys = ["primitives", "scores", "measurements", "observation", "think", "answer"]
+    assert [s["reading"]["answer"] for s in obj["shots"]] == ["Pan_Left", "Tilt_Up"]
+    for shot in obj["shots"]:
+        assert list(shot) == ["start", "end", "start_frame", "end_frame", "reading"]
+        assert list(shot["reading"]) == keys
+    assert obj["primitives"] == obj["shots"][0]["reading"]["primitives"]
+    flat = json.loads(run("analyze", cut_clip, "--json", "--no-shots").stdout)
+    assert "shots" not in flat and flat["measurements"]["shots"] == 1
+    assert flat["measurements"]["frames"] == 16  # the whole span, 4 s at 4 fps
+    text = run("analyze", cut_clip)
+    assert "Shots" in text.stdout and "Pan_Left" in text.stdout and "Tilt_Up" in text.stdout
+
+
+# ---- long clips: a cylindrical panorama seen by a camera panning right at a constant rate ----
+
+PAN_RATE = 20.0  # degrees per second
+SIZE = (160, 120)
+
+
+def panorama_frames(seconds: float, fps: int = FPS) -> list[np.ndarray]:
+    """Frames of a camera at the centre of a textured cylinder panning right at PAN_RATE (exact
+    pinhole projection with the observer's assumed 60 degree field of view)."""
+    w, h = SIZE
+    f = (w / 2) / math.tan(math.radians(30))
+    pano = np.concatenate([texture(s, 512) for s in range(4)], axis=1)  # 360 degrees in 2048 columns
+    ph, pw = pano.shape
+    xs, ys = np.meshgrid(np.arange(w) - (w - 1) / 2, np.arange(h) - (h - 1) / 2)
+    azimuth = np.arctan2(xs, f)
+    height = ys / np.hypot(xs, f)
+    rows = (height / 1.2 * 0.5 + 0.5) * (ph - 1)
+    out = []
+    for k in range(int(seconds * fps)):
+        yaw = math.radians(PAN_RATE * k / fps)
+        cols = ((yaw + azimuth) / (2 * math.pi) * pw) % pw
+        out.append(cv2.remap(pano, cols.astype(np.float32), rows.astype(np.float32), cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_WRAP))
+    return out
+
+
+@pytest.fixture(scope="module")
+def pans(tmp_path_factory):
+    root = tmp_path_factory.mktemp("long")
+    frames = panorama_frames(60.0)
+    return {10: write_clip(root / "pan10.mp4", frames[: 10 * FPS], fps=FPS),
+            60: write_clip(root / "pan60.mp4", frames, fps=FPS)}
+
+
+def test_a_one_minute_pan_keeps_its_full_angle_and_rate(pans):
+    readings = {n: analyze_video(path) for n, path in pans.items()}
+    long = readings[60].measurements
+    assert long["shots"] == 1 and long["frames"] >= 235  # 4 fps over the minute, no spreading cap
+    true_angle = PAN_RATE * long["span_s"]
+    assert long["cues"]["pan_deg"] == pytest.approx(true_angle, rel=0.10)
+    rates = {n: r.measurements["cues"]["pan_deg"] / r.measurements["span_s"] for n, r in readings.items()}
+    assert rates[60] == pytest.approx(rates[10], rel=0.05)
+    assert readings[60].primitives["Pan_Right"]
+
+
+def test_sampling_spacing_does_not_depend_on_the_length_and_a_cap_truncates(pans):
+    times = {n: [f.time for f in VideoReader(path, fps=4, max_side=80)] for n, path in pans.items()}
+    for got in times.values():
+        assert np.allclose(np.diff(got), 0.25, atol=1e-3)
+    assert len(times[60]) == 240 and len(times[10]) == 40
+    capped = VideoReader(pans[60], fps=4, max_frames=10, max_side=80)
+    assert [round(f.time, 3) for f in capped] == [round(0.25 * k, 3) for k in range(10)] and capped.truncated
+
+
+# ---- frame rate: 0 = every decoded frame; the variable-frame-rate tolerance ----
+
+def test_fps_zero_is_every_decoded_frame_and_negative_is_refused(cut_clip):
+    assert len(list(VideoReader(cut_clip, fps=0))) == 48
+    assert analyze_video(cut_clip, ObserverOptions(fps=0, shots=False)).measurements["frames"] == 48
+    with pytest.raises(CamReasonerError, match="--fps must be >= 0"):
+        VideoReader(cut_clip, fps=-1)
+    with pytest.raises(CamReasonerError, match="--fps must be >= 0"):
+        analyze_video(cut_clip, ObserverOptions(fps=-2))
+    zero = run("analyze", cut_clip, "--json", "--fps", "0", "--no-shots")
+    assert zero.returncode == 0 and json.loads(zero.stdout)["measurements"]["frames"] == 48
+    bad = run("analyze", cut_clip, "--fps", "-1")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == ["error: --fps must be >= 0 (0: every decoded frame), got -1.0"]
+
+
+def test_variable_frame_rate_tolerance(tmp_path):
+    # 10 fps with jitter and a gap; sampled at 2.5 fps the instants are 0, 0.4, 0.8, 1.2, 1.6 s
+    times_ms = [0, 95, 210, 290, 395, 505, 580, 700, 760, 1250, 1300, 1410, 1560, 1640, 1700, 1810, 1900]
+    path = write_timed_clip(tmp_path / "vfr.mkv", times_ms, step=8)
+    reader = VideoReader(path, fps=2.5, max_side=None)
+    tol = reader.tolerance
+    assert probe(path).fps == 25 and tol == pytest.approx(SAMPLE_TOLERANCE / 25)  # half a frame at the declared rate
+    got = [(round(f.time, 3), round((float(f.image.mean()) - 16) * 255 / 219 / 8)) for f in reader]
+    # 0.395 s is early but within the tolerance (0.02 s) of 0.4 s; after the gap (0.76 -> 1.25 s) the
+    # first frame serves the missed instants once; 1.56 s is 0.04 s early for 1.6 s: 1.64 s serves it
+    assert got == [(0.0, 0), (0.395, 4), (1.25, 9), (1.64, 13)]
