@@ -3,7 +3,9 @@
 :class:`ShotDetector` takes the frames of a decode that is already under way (the observer's
 reader calls it for every decoded frame, so shots and motion come from one decode);
 :func:`detect_shots` decodes a file for it alone. Frames reach the detector as BGR images
-``DETECT_WIDTH`` px wide (PySceneDetect's own default processing width).
+``DETECT_WIDTH`` px wide, scaled bilinearly as PySceneDetect scales (its own default width, 256 px,
+finds the same cuts on the sample clips at about twice the cost); planar YUV frames are scaled
+plane by plane before the colour conversion, so the full-size frame is never converted.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from camreasoner.core.errors import CamReasonerError
 
-DETECT_WIDTH = 256
+DETECT_WIDTH = 160
+_YUV_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
 DEFAULT_MIN_SHOT = 1.0
 DEFAULT_THRESHOLD = 3.0
 
@@ -47,6 +52,19 @@ def merge_short(cuts: list[int], first: int, stop: int, min_len: int) -> list[tu
     if len(spans) > 1 and spans[0][1] - spans[0][0] < min_len:
         spans[1][0] = spans.pop(0)[0]
     return [(a, b) for a, b in spans]
+
+
+def small_bgr(frame: Any, size: tuple[int, int]) -> np.ndarray:
+    """A decoded PyAV frame as a BGR uint8 image of ``size`` (w, h), scaled bilinearly."""
+    import cv2
+
+    if frame.format.name not in _YUV_PLANAR:
+        return frame.reformat(width=size[0], height=size[1], format="bgr24").to_ndarray()
+    planes = []
+    for plane in frame.planes[:3]:
+        data = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:, : plane.width]
+        planes.append(cv2.resize(data, size, interpolation=cv2.INTER_LINEAR))
+    return cv2.cvtColor(cv2.merge(planes), cv2.COLOR_YUV2BGR)
 
 
 @dataclass
@@ -81,8 +99,7 @@ class ShotDetector:
             scale = min(1.0, DETECT_WIDTH / w)
             self.size = (max(2, round(w * scale)), max(2, round(h * scale)))
         self.times.append(time)
-        img = frame.reformat(width=self.size[0], height=self.size[1], format="bgr24").to_ndarray()
-        for cut in self._detector.process_frame(FrameTimecode(number, self.fps), img):
+        for cut in self._detector.process_frame(FrameTimecode(number, self.fps), small_bgr(frame, self.size)):
             self.cuts.append(int(cut.frame_num))
 
     @property
