@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
@@ -33,20 +34,22 @@ class GeometricBackend:
             max_frames=max_frames if max_frames is not None else base.max_frames,
             max_side=max_side or base.max_side,
         )
-        self._cache: OrderedDict[str, Reading | CamReasonerError] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, float | None, float | None], Reading | CamReasonerError] = OrderedDict()
         self._cache_size = cache_size
 
-    def read(self, video: str) -> Reading:
-        """The (cached) reading of ``video``; raises CamReasonerError if it cannot be read."""
-        if video in self._cache:
-            self._cache.move_to_end(video)
-            hit = self._cache[video]
+    def read(self, video: str, start: float | None = None, end: float | None = None) -> Reading:
+        """The (cached) reading of ``video`` (its [start, end] span when given); raises
+        CamReasonerError if it cannot be read."""
+        key = (video, start, end)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            hit = self._cache[key]
         else:
             try:
-                hit = analyze_video(video, self.options)
+                hit = analyze_video(video, replace(self.options, start=start, end=end))
             except CamReasonerError as exc:
                 hit = exc
-            self._cache[video] = hit
+            self._cache[key] = hit
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         if isinstance(hit, CamReasonerError):
@@ -58,7 +61,7 @@ class GeometricBackend:
         out = []
         for item in items:
             try:
-                out.append(answer_question(self.read(item.video), item.question, list(item.options)))
+                out.append(answer_question(self.read(item.video, item.start, item.end), item.question, list(item.options)))
             except CamReasonerError as exc:
                 out.append(BackendResponse(text="", letter=None, option_probs={}, error=str(exc)))
         return out

@@ -225,7 +225,7 @@ class HFBackend:
     def prepare(self, item: BackendItem) -> Prepared:
         """Sample the video and render the prompt (with the geometry cue block in hint mode)."""
         letters = "".join(split_option(o)[0] for o in item.options)
-        video = sample_video(item.video, self.sampling)
+        video = sample_video(item.video, self.sampling, item.start, item.end)
         meta: dict[str, Any] = {"frames": len(video.frames), "visual_tokens": video.visual_tokens}
         if video.warnings:
             meta["warnings"] = list(video.warnings)
@@ -233,7 +233,7 @@ class HFBackend:
         if self.hint == "geometry":
             from camreasoner.model.hints import geometry_hint
 
-            cue = geometry_hint(item.video)
+            cue = geometry_hint(item.video, start=item.start, end=item.end)
             meta["hint"] = cue
         return Prepared(video, self.runner.prompt_text(item.question, item.options, cue), letters, meta)
 

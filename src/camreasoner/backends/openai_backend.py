@@ -179,12 +179,12 @@ class OpenAIBackend:
 
     def _answer(self, item: BackendItem) -> BackendResponse:
         letters = "".join(split_option(o)[0] for o in item.options)
-        video = sample_video(item.video, self.sampling)
+        video = sample_video(item.video, self.sampling, item.start, item.end)
         cue = None
         if self.hint == "geometry":
             from camreasoner.model.hints import geometry_hint
 
-            cue = geometry_hint(item.video)
+            cue = geometry_hint(item.video, start=item.start, end=item.end)
         content = video_content(encode_frames(video), self.video_as)
         content.append({"type": "text", "text": question_text(item.question, item.options, cue)})
         messages: list[dict[str, Any]] = [{"role": "user", "content": content}]

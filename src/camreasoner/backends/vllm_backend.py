@@ -95,12 +95,12 @@ class VLLMBackend:
         ready: list[tuple[int, dict[str, Any], str, str]] = []
         for i, item in enumerate(items):
             try:
-                video = sample_video(item.video, self.sampling)
+                video = sample_video(item.video, self.sampling, item.start, item.end)
                 cue = None
                 if self.hint == "geometry":
                     from camreasoner.model.hints import geometry_hint
 
-                    cue = geometry_hint(item.video)
+                    cue = geometry_hint(item.video, start=item.start, end=item.end)
                 prompt = render_prompt(
                     self.processor, build_messages("video", item.question, item.options, cue)
                 )

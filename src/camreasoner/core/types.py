@@ -8,12 +8,15 @@ from typing import Any
 
 @dataclass(frozen=True)
 class BackendItem:
-    """One question about one video. ``options`` are lettered (``"A. No"``)."""
+    """One question about one video. ``options`` are lettered (``"A. No"``); ``start``/``end``
+    (seconds, None: the file's own) limit the question to a span of the video, e.g. one shot."""
 
     video: str
     question: str
     options: tuple[str, ...]
     id: str = ""
+    start: float | None = None
+    end: float | None = None
 
 
 @dataclass

@@ -83,9 +83,14 @@ def cue_block(
     return "\n".join(lines)
 
 
-def geometry_hint(video: str | os.PathLike[str], options: Any = None) -> str:
-    """Run the geometric observer on ``video`` and return its cue block."""
-    from camreasoner.observer.reading import analyze_video
+def geometry_hint(video: str | os.PathLike[str], options: Any = None, start: float | None = None,
+                  end: float | None = None) -> str:
+    """Run the geometric observer on ``video`` (only [start, end] seconds when given) and return its cue block."""
+    from dataclasses import replace
 
+    from camreasoner.observer.reading import ObserverOptions, analyze_video
+
+    if start is not None or end is not None:
+        options = replace(options or ObserverOptions(), start=start, end=end)
     reading = analyze_video(video, options)
     return cue_block(reading.scores, reading.measurements)

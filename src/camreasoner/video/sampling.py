@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.video.decode import open_video, probe, timed_frames
+from camreasoner.video.decode import open_video, probe, stream_start_time, timed_frames
 
 PATCH = 14
 MERGE = 2
@@ -139,23 +139,36 @@ def check_caps(path: str, width: int, height: int, n_frames: int, sampling: Vide
     return h, w
 
 
-def sample_video(path: str | os.PathLike[str], sampling: VideoSampling | None = None) -> SampledVideo:
-    """Decode ``path`` and return its sampled, resized RGB frames; a clear error for a bad video."""
+def sample_video(
+    path: str | os.PathLike[str],
+    sampling: VideoSampling | None = None,
+    start: float | None = None,
+    end: float | None = None,
+) -> SampledVideo:
+    """Decode ``path`` (only [start, end] seconds when given) and return its sampled, resized RGB
+    frames; a clear error for a bad video or an empty span."""
     sampling = sampling or VideoSampling()
     info = probe(path)  # clear one-line errors for a missing, empty or unreadable file
     name = str(path)
     duration = info.duration or (info.frames / info.fps if info.frames else None)
     if not duration or duration <= 0:
         duration = _count_duration(name, info.fps)
-    n, capped = frame_count(duration, sampling)
+    t0 = max(0.0, float(start or 0.0))
+    t1 = min(duration, float(end)) if end is not None else duration
+    if t1 <= t0:
+        raise CamReasonerError(f"{name}: the span {t0:.2f}-{t1:.2f} s holds no frames (duration {duration:.2f} s)")
+    span = t1 - t0
+    n, capped = frame_count(span, sampling)
     height, width = check_caps(name, info.width, info.height, n, sampling)
-    targets = [(i + 0.5) * duration / n for i in range(n)]
+    targets = [t0 + (i + 0.5) * span / n for i in range(n)]
     frames: list[np.ndarray] = []
     times: list[float] = []
     warnings: list[str] = []
     container, stream = open_video(name)
     try:
         stream.thread_type = "AUTO"
+        if t0 > 0:
+            _seek(container, stream, t0, info.fps)
         half = 0.5 / info.fps
         for frame, t in timed_frames(container, stream, info.fps, warnings, name):
             if t + half < targets[len(frames)]:
@@ -177,12 +190,23 @@ def sample_video(path: str | os.PathLike[str], sampling: VideoSampling | None = 
         path=name,
         frames=np.stack(frames),
         times=times,
-        fps=n / duration,
+        fps=n / span,
         source_size=(info.width, info.height),
-        duration=duration,
+        duration=span,
         capped=capped,
         warnings=warnings,
     )
+
+
+def _seek(container: Any, stream: Any, seconds: float, fps: float) -> None:
+    """Seek to the key frame at or before ``seconds`` (from the start when the stream cannot seek)."""
+    import av
+
+    base = float(stream.time_base) if stream.time_base else 1.0 / fps
+    try:
+        container.seek(int((seconds + stream_start_time(stream)) / base), stream=stream, backward=True)
+    except av.FFmpegError:
+        container.seek(0, stream=stream)
 
 
 def _rgb(frame: Any, width: int, height: int) -> np.ndarray:
