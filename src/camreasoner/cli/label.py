@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from camreasoner.cli.options import backend_help, backend_name
+
 
 def label(
     inputs: Annotated[list[str], typer.Argument(help="Videos, folders (recursive), glob patterns, or list "
@@ -17,7 +19,15 @@ def label(
     max_side: Annotated[int, typer.Option("--max-side", help="Longer side of analysed frames, px.")] = 320,
     no_shots: Annotated[bool, typer.Option("--no-shots", help="One row per video, no shot detection.")] = False,
     min_shot: Annotated[float, typer.Option("--min-shot", help="Shortest shot, seconds.")] = 1.0,
-    backend: Annotated[str, typer.Option("--backend", help="Backend reading each shot.")] = "geometric",
+    backend: Annotated[str, typer.Option("--backend", parser=backend_name, help=backend_help(
+        "Backend reading each shot (any other than geometric answers the 15 binary questions)."))] = "geometric",
+    model: Annotated[str | None, typer.Option(
+        "--model", help="The backend's model path or served name (prior: a labels or question file).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Server URL for served backends.")] = None,
+    max_pixels: Annotated[int | None, typer.Option("--max-pixels", help="VLM backends: pixels per frame.")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", help="VLM backends: response "
+                                                       "length limit.")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="VLM backends: questions per batch.")] = None,
     unsure: Annotated[float, typer.Option("--unsure", help="Scores within this of 0.5 are written as null.")] = 0.15,
     video_root: Annotated[Path | None, typer.Option("--video-root", help="labels.jsonl paths are relative "
                                                     "to this (default: the folder holding every video).")] = None,
@@ -28,8 +38,10 @@ def label(
     """Label every video of INPUT...: per shot the 15 primitives, a timeline, Open-Sora's cmotion."""
     from camreasoner.label import LabelOptions, run_label
 
+    given = {"model": model, "base_url": base_url, "max_pixels": max_pixels, "max_new_tokens": max_new_tokens,
+             "batch_size": batch_size}
     opts = LabelOptions(fps=fps, max_side=max_side, shots=not no_shots, min_shot=min_shot, backend=backend,
-                        unsure=unsure, video_root=str(video_root) if video_root else None, workers=workers,
+                        backend_options={k: v for k, v in given.items() if v is not None}, unsure=unsure, video_root=str(video_root) if video_root else None, workers=workers,
                         ray_address=ray_address, progress=not quiet)
     result = run_label(inputs, out, opts)
     c = result.manifest["counts"]

@@ -61,9 +61,18 @@ class LabelOptions:
         if self.workers < 1:
             raise CamReasonerError(f"--workers must be at least 1, got {self.workers}")
 
-    def identity(self) -> dict[str, Any]:
-        """The settings that change rows (not workers, Ray address or progress)."""
+    def settings(self) -> dict[str, Any]:
+        """Every setting a worker needs (not workers, Ray address or progress)."""
         d = asdict(self)
         for k in ("workers", "ray_address", "progress"):
             d.pop(k)
+        return d
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that change rows: :meth:`settings` without the options that say how the
+        backend is reached (its URL, API key, timeouts, batch size, device)."""
+        from camreasoner.suite.build import TRANSPORT_OPTIONS
+
+        d = self.settings()
+        d["backend_options"] = {k: v for k, v in self.backend_options.items() if k not in TRANSPORT_OPTIONS}
         return d

@@ -179,12 +179,9 @@ def run_label(inputs: list[str], out: str | os.PathLike[str], opts: LabelOptions
     """Label every video of ``inputs`` into ``out`` (see the module docstring)."""
     opts.check()
     if opts.backend != "geometric":
-        from camreasoner.backends.base import backend_names
+        from camreasoner.label.ask import backend_for
 
-        known = backend_names()
-        if opts.backend not in known:
-            raise CamReasonerError(f"--backend {opts.backend!r}: choose one of {', '.join(known)}")
-        raise CamReasonerError(f"--backend {opts.backend}: labelling reads shots with the geometric backend only")
+        backend_for(opts.backend, opts.backend_options)  # a bad name or option fails here, before any work
     out = Path(out)
     videos = expand_inputs(inputs)
     root = os.path.abspath(opts.video_root) if opts.video_root else video_root(videos)
@@ -195,7 +192,7 @@ def run_label(inputs: list[str], out: str | os.PathLike[str], opts: LabelOptions
     parts = out / "work" / "parts"
     started = time.time()
     done = read_parts(parts)
-    opt = {**opts.identity(), "video_root": root}
+    opt = {**opts.settings(), "video_root": root}
     jobs = [(v, os.path.relpath(os.path.abspath(v), root), opt) for v in videos if v not in done]
     crash_after = int(os.environ.get(CRASH_AFTER_ENV, "0") or 0)
     progress = _Progress(len(videos), len(videos) - len(jobs), opts.progress)

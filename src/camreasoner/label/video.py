@@ -9,6 +9,7 @@ import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.label.ask import ShotAnswers, backend_for, shot_answers, shot_items
 from camreasoner.label.cmotion import cmotion
 from camreasoner.label.options import LabelOptions
 from camreasoner.label.timeline import FAMILY_NAMES, MotionSeries, format_timeline, timeline
@@ -50,9 +51,18 @@ def _magnitude(reading: Any) -> float:
     return round(100.0 * float(cues.get("motion", 0.0)), 4)
 
 
-def shot_row(video: str, rel: str, index: int, shot: Shot, reading: Any, opts: LabelOptions) -> dict[str, Any]:
-    """One row of shots.parquet from a shot's observer reading."""
-    values = _label_values(reading.primitives, reading.scores, opts.unsure)
+def shot_row(video: str, rel: str, index: int, shot: Shot, reading: Any, opts: LabelOptions,
+             asked: ShotAnswers | None = None) -> dict[str, Any]:
+    """One row of shots.parquet from a shot's observer reading; with ``asked`` (another backend's
+    answers) the labels, scores and text are the backend's, the timeline and measurements the observer's."""
+    if asked is None:
+        values = _label_values(reading.primitives, reading.scores, opts.unsure)
+        scores: dict[str, float | None] = {p: round(float(reading.scores[p]), 4) for p in PRIMITIVES}
+        text = (reading.observation, reading.think, reading.answer, list(reading.warnings))
+    else:
+        values, scores = asked.primitives, asked.scores
+        text = (asked.observation or reading.observation, asked.think, asked.answer,
+                [*reading.warnings, *asked.warnings])
     held = [p for p in PRIMITIVES if values[p]]
     series = series_from_reading(reading)
     if series is None:
@@ -69,18 +79,29 @@ def shot_row(video: str, rel: str, index: int, shot: Shot, reading: Any, opts: L
         "start_frame": shot.start_frame,
         "end_frame": shot.end_frame,
         "primitives": values,
-        "scores": {p: round(float(reading.scores[p]), 4) for p in PRIMITIVES},
+        "scores": scores,
         "segments": segments,
         "timeline": format_timeline(segments),
         "cmotion": cmotion(values),
         "magnitude": _magnitude(reading),
-        "observation": reading.observation,
-        "think": reading.think,
-        "answer": reading.answer,
+        "observation": text[0],
+        "think": text[1],
+        "answer": text[2],
         "measurements": json.dumps(reading.measurements, sort_keys=True),
-        "warnings": list(reading.warnings),
+        "warnings": text[3],
         "backend": opts.backend,
     }
+
+
+def _ask(video: str, spans: list[tuple[float | None, float | None]], opts: LabelOptions) -> list[ShotAnswers] | None:
+    """The backend's answers per shot (one batch for the whole video); None for the geometric backend."""
+    if opts.backend == "geometric":
+        return None
+    backend = backend_for(opts.backend, opts.backend_options)
+    items = [it for i, (a, b) in enumerate(spans) for it in shot_items(video, a, b, f"shot{i}")]
+    responses = backend.answer(items)
+    n = len(PRIMITIVES)
+    return [shot_answers(responses[i * n:(i + 1) * n]) for i in range(len(spans))]
 
 
 def _broken(warnings: list[str]) -> str | None:
@@ -108,8 +129,11 @@ def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
         if bad:
             raise CamReasonerError(bad)
         shots = reading.shots or [ShotReading(Shot(0.0, round(duration, 4), 0, n_frames), reading)]
+        spans = [(it.shot.start if i else None, None if i == len(shots) - 1 else it.shot.end)
+                 for i, it in enumerate(shots)]
+        asked = _ask(video, spans, opts)
         for i, item in enumerate(shots):
-            result["rows"].append(shot_row(video, rel, i, item.shot, item.reading, opts))
+            result["rows"].append(shot_row(video, rel, i, item.shot, item.reading, opts, asked[i] if asked else None))
     except CamReasonerError as exc:
         result.update(rows=[], error=str(exc).splitlines()[0])
     except Exception as exc:  # noqa: BLE001 - one bad video is an error line, the run goes on
