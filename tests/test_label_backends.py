@@ -1,5 +1,5 @@
-"""camreasoner label with a question-answering backend (baselines, the tiny Qwen2.5-VL) and shot spans
-for the backends."""
+"""camreasoner label with a question-answering backend (baselines, the tiny Qwen2.5-VL), shot spans
+for the backends, and the shots of one video as separate suite clips."""
 
 from __future__ import annotations
 
@@ -103,3 +103,39 @@ def test_the_tiny_vlm_labels_a_clip_from_its_answers(library, tiny_model_dir, tm
     assert json.loads((out / "work" / "run.json").read_text())["options"]["backend_options"]["model"] == str(
         tiny_model_dir)
 
+
+def test_suite_build_measures_each_shot_of_one_video_on_its_own_span(tmp_path):
+    """A pan shot then a zoom shot in one file: label finds both, suite build measures each span."""
+    import av
+
+    from camreasoner.synth.dataset import generate_dataset
+    from camreasoner.synth.writer import write_mp4
+
+    frames = []
+    for name in ("Pan_Left", "Zoom_In"):
+        generate_dataset(tmp_path / name, 1, 3, size=(160, 120), fps=12.0, seconds=2.0, progress=False,
+                         primitives=[name], max_combo=1, distractors=0.0, recipes=["single"], effects=False)
+        (clip,) = (tmp_path / name / "clips").glob("*.mp4")
+        with av.open(str(clip)) as c:
+            frames += [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    write_mp4(videos / "two.mp4", frames, 12.0)
+    res = cli("label", str(videos), "--out", str(tmp_path / "lab"), "--quiet")
+    assert res.returncode == 0, res.stderr
+    shots = [json.loads(x) for x in (tmp_path / "lab" / "labels.jsonl").read_text().splitlines()]
+    assert [s["shot"] for s in shots] == [0, 1] and abs(shots[1]["start"] - 2.0) <= 0.2
+    assert shots[0]["primitives"]["Pan_Left"] and shots[1]["primitives"]["Zoom_In"]
+    suite = tmp_path / "suite"
+    res = cli("suite", "build", "--labels", str(tmp_path / "lab" / "labels.jsonl"), "--video-root", str(videos),
+              "--out", str(suite), "--sft", "0", "--rl", "30", "--augment", "none", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    from camreasoner.suite.build import iter_rows
+
+    measured: dict[str, dict] = {}
+    for row in iter_rows(suite, "rl"):
+        assert row["clip"] == "two.mp4"  # both shots of the video share its split
+        measured[row["video"]] = json.loads(row["measured"])
+    assert len(measured) == 2  # one suite clip per shot, each cut to its span
+    pan, zoom = (measured[v] for v in sorted(measured))
+    assert pan["Pan_Left"] and not pan["Zoom_In"] and zoom["Zoom_In"] and not zoom["Pan_Left"]

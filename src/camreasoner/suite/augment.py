@@ -112,6 +112,49 @@ def write_video(path: str | os.PathLike[str], frames: list[np.ndarray], rate: Fr
     write_mp4(path, frames, float(rate))
 
 
+def cut_shot(label: ClipLabel, video_root: str | os.PathLike[str], out_root: str | os.PathLike[str],
+             rel_dir: str) -> ClipLabel | None:
+    """A label whose ``start``/``end`` (seconds) cover part of its video (a shot, as ``camreasoner
+    label`` writes): that span cut into ``out_root/rel_dir`` and its label (path relative to
+    ``out_root``, ``shot_of`` and ``shot_span`` in place of ``start``/``end``). None when the label
+    covers its whole video. An existing cut is reused."""
+    import av
+
+    from camreasoner.video.decode import probe
+
+    if label.extra.get("start") is None and label.extra.get("end") is None:
+        return None
+    src = Path(video_root) / label.path
+    info = probe(src)
+    half = 0.5 / info.fps
+    duration = float(info.duration or 0.0)
+    t0 = float(label.extra.get("start") or 0.0)
+    t1 = float(label.extra["end"]) if label.extra.get("end") is not None else duration
+    if t0 <= half and (not duration or t1 >= duration - half):
+        return None
+    stem = Path(label.path).with_suffix("").as_posix().replace("/", "__")
+    rel = f"{rel_dir}/{stem}.{t0:.3f}-{t1:.3f}.mp4"
+    dest = Path(out_root) / rel
+    if not dest.is_file():
+        with av.open(str(src)) as container:
+            stream = container.streams.video[0]
+            rate = Fraction(stream.average_rate or stream.guessed_rate or Fraction(25))
+            if t0 > 0 and stream.time_base:
+                container.seek(int(t0 / stream.time_base), stream=stream, backward=True)
+            frames = []
+            for f in container.decode(stream):
+                t = float(f.time or 0.0)
+                if t >= t1 - half:
+                    break
+                if t >= t0 - half:
+                    frames.append(f.to_ndarray(format="rgb24"))
+        if len(frames) < 2:
+            raise CamReasonerError(f"{src}: the span {t0:.2f}-{t1:.2f} s holds fewer than 2 frames")
+        write_video(dest, frames, rate)
+    extra = {k: v for k, v in label.extra.items() if k not in ("start", "end")}
+    return ClipLabel(rel, label.primitives, {**extra, "shot_of": label.path, "shot_span": [t0, t1]})
+
+
 def _child(label: ClipLabel, path: str, prims: dict[str, bool | None], kind: str, extra: dict) -> ClipLabel:
     keep = {k: v for k, v in label.extra.items() if k not in ("poses", "intrinsics", "recipe", "n_frames")}
     origin = label.extra.get("augment_of", label.path)

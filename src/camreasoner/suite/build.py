@@ -27,7 +27,7 @@ from camreasoner.core.taxonomy import split_option
 from camreasoner.formats.labels import ClipLabel, label_from_record, read_labels
 from camreasoner.formats.questions import Question
 from camreasoner.qa.vqa import balance_answers, balanced_binary_questions, vqa_questions
-from camreasoner.suite.augment import AUGMENTATIONS, DEFAULT_AUGMENTATIONS, augment_clip
+from camreasoner.suite.augment import AUGMENTATIONS, DEFAULT_AUGMENTATIONS, augment_clip, cut_shot
 from camreasoner.suite.chains import grounded_chain
 from camreasoner.suite.measure import measure
 from camreasoner.suite.splits import DEFAULT_RATIOS, SPLITS, check_ratios, split_of
@@ -110,6 +110,14 @@ def _clip_task(args: tuple[dict, str, str, tuple[str, ...], int, int, dict]) -> 
     if not src.is_file():
         result["errors"].append(f"{label.path}: video not found under {video_root}")
         return result
+    try:  # a shot of a longer video (start/end): measured and augmented as its own clip
+        shot = cut_shot(label, root, Path(out) / "videos", "shots")
+    except Exception as exc:
+        result["errors"].append(f"{label.path}: cutting the shot failed: {exc}".splitlines()[0])
+        return result
+    if shot is not None:
+        src = Path(out) / "videos" / shot.path
+        label = ClipLabel(os.path.relpath(src, root), shot.primitives, shot.extra)
     variants = [(label, src)]
     try:
         for aug in augment_clip(label, root, Path(out) / "videos", "aug", kinds, seed, crops):
