@@ -49,6 +49,10 @@ def test_always_no_labels_every_shot_no_and_a_resume_with_another_backend_is_ref
     assert run["options"]["backend"] == "always-no"
     other = cli("label", str(library["lib"]), "--out", str(out), "--quiet")
     assert other.returncode == 2 and "other options (backend: 'always-no' before, 'geometric' now)" in other.stderr
+    two = cli("label", str(library["lib"]), "--out", str(tmp_path / "w2"), "--backend", "always-no", "--workers", "2",
+              "--quiet")
+    assert two.returncode == 0, two.stderr
+    assert _rows(tmp_path / "w2") == rows  # each worker builds its own backend
 
 
 def test_a_prior_run_records_its_model_and_refuses_another(library, tmp_path):

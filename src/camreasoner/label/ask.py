@@ -41,6 +41,14 @@ def backend_for(name: str, options: dict[str, Any]) -> Any:
     return _BACKENDS[key]
 
 
+def release_backends() -> None:
+    """Drop the process's backend (the driver does before worker processes load their own)."""
+    import gc
+
+    _BACKENDS.clear()
+    gc.collect()
+
+
 def shot_items(video: str, start: float | None, end: float | None, tag: str) -> list[BackendItem]:
     """The 15 binary questions about ``video`` [start, end], in PRIMITIVES order."""
     return [BackendItem(video, QUESTIONS[p], BINARY_OPTIONS, f"{tag}:{p}", start, end) for p in PRIMITIVES]

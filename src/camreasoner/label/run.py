@@ -179,9 +179,11 @@ def run_label(inputs: list[str], out: str | os.PathLike[str], opts: LabelOptions
     """Label every video of ``inputs`` into ``out`` (see the module docstring)."""
     opts.check()
     if opts.backend != "geometric":
-        from camreasoner.label.ask import backend_for
+        from camreasoner.label.ask import backend_for, release_backends
 
         backend_for(opts.backend, opts.backend_options)  # a bad name or option fails here, before any work
+        if opts.workers > 1 or opts.ray_address:
+            release_backends()  # each worker builds its own; the driver keeps no model
     out = Path(out)
     videos = expand_inputs(inputs)
     root = os.path.abspath(opts.video_root) if opts.video_root else video_root(videos)
