@@ -30,7 +30,7 @@ class GeometricBackend:
     ) -> None:
         base = ObserverOptions()
         self.options = ObserverOptions(
-            fps=fps or base.fps,
+            fps=base.fps if fps is None else fps,  # 0: every decoded frame
             max_frames=max_frames if max_frames is not None else base.max_frames,
             max_side=max_side or base.max_side,
         )
