@@ -72,6 +72,9 @@ def test_a_prior_run_records_its_model_and_refuses_another(library, tmp_path):
     assert row["primitives"] == {**dict.fromkeys(PRIMITIVES), "Pan_Left": True} and row["cmotion"] == "pan left"
     assert row["scores"]["Pan_Left"] == 1.0 and row["scores"]["Static"] is None
     assert sum("no Yes rate" in w for w in row["warnings"]) == 14
+    assert cli("view", str(out2)).returncode == 0  # unknown primitives without a score on the page
+    page = (out2 / "index.html").read_text()
+    assert "Pan_Left 1.00</span>" in page and "Static?</span>" in page
     missing = cli("label", str(library["a"]), "--out", str(tmp_path / "r2"), "--backend", "prior", "--quiet")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "--model" in missing.stderr
     unknown = cli("label", str(library["a"]), "--out", str(tmp_path / "r3"), "--backend", "nope")

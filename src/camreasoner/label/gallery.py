@@ -77,8 +77,11 @@ def _bar(row: dict[str, Any]) -> str:
 def _card(row: dict[str, Any], thumbs: list[str]) -> str:
     held = [p for p in PRIMITIVES if row["primitives"].get(p)]
     unsure = [p for p in PRIMITIVES if row["primitives"].get(p) is None]
-    chips = "".join(f'<span class="chip held">{p} {row["scores"][p]:.2f}</span>' for p in held)
-    chips += "".join(f'<span class="chip unsure">{p}? {row["scores"][p]:.2f}</span>' for p in unsure)
+    def score(p: str) -> str:  # None: the backend could not answer
+        return "" if row["scores"][p] is None else f' {row["scores"][p]:.2f}'
+
+    chips = "".join(f'<span class="chip held">{p}{score(p)}</span>' for p in held)
+    chips += "".join(f'<span class="chip unsure">{p}?{score(p)}</span>' for p in unsure)
     imgs = "".join(f'<img class="thumb" src="{u}" alt="frame">' for u in thumbs if u)
     scores = html.escape(json.dumps(row["scores"]))
     return (f'<div class="shot" data-held="{" ".join(held)}" data-scores="{scores}">'
