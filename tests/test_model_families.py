@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch  # noqa: F401
 
-pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-
-from camreasoner.backends import BackendItem, get_backend  # noqa: E402
-from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
-from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
+from camreasoner.backends import BackendItem, get_backend
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS
+from camreasoner.testing.sample_clips import sample_clip
 
 
 def _ids(tiny_model_dir):

@@ -7,16 +7,15 @@ import subprocess
 import sys
 
 import pytest
+import torch
+import transformers  # noqa: F401
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from camreasoner.backends import BackendItem, get_backend  # noqa: E402
-from camreasoner.core.errors import CamReasonerError  # noqa: E402
-from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS, format_options  # noqa: E402
-from camreasoner.model.prompt import INSTRUCTION  # noqa: E402
-from camreasoner.model.scoring import answer_prefix, letter_continuations  # noqa: E402
-from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
+from camreasoner.backends import BackendItem, get_backend
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS, format_options
+from camreasoner.model.prompt import INSTRUCTION
+from camreasoner.model.scoring import answer_prefix, letter_continuations
+from camreasoner.testing.sample_clips import sample_clip
 
 SMALL = {"max_pixels": 64 * 28 * 28, "max_new_tokens": 12}
 EIGHT = tuple(

@@ -22,7 +22,6 @@ def test_cue_block_lists_likely_primitives_and_motion_cues():
 
 
 def test_hf_backend_puts_the_observer_cues_before_the_question(tiny_model_dir):
-    pytest.importorskip("torch")
     from camreasoner.backends import BackendItem, get_backend
     from camreasoner.testing.sample_clips import sample_clip
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-
-from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS  # noqa: E402
-from camreasoner.model.prompt import INSTRUCTION, build_messages, render_prompt  # noqa: E402
-from camreasoner.model.tiny import QWEN2_5_VL_CHAT_TEMPLATE, SPECIAL_TOKENS, build_tiny_model  # noqa: E402
-from camreasoner.testing.sample_clips import sample_clip  # noqa: E402
-from camreasoner.video.sampling import VideoSampling, sample_video  # noqa: E402
+from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS
+from camreasoner.model.prompt import INSTRUCTION, build_messages, render_prompt
+from camreasoner.model.tiny import QWEN2_5_VL_CHAT_TEMPLATE, SPECIAL_TOKENS, build_tiny_model
+from camreasoner.testing.sample_clips import sample_clip
+from camreasoner.video.sampling import VideoSampling, sample_video
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +59,9 @@ def test_chat_template_is_qwen2_5_vl_and_matches_trl(loaded):
     assert prompt.startswith("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n")
     assert "<|vision_start|><|video_pad|><|vision_end|>Question: Does the camera pan to the left?" in prompt
     assert INSTRUCTION in prompt and prompt.endswith("<|im_start|>assistant\n")
-    trl = pytest.importorskip("trl.chat_template_utils")
-    assert processor.chat_template == QWEN2_5_VL_CHAT_TEMPLATE == trl.qwen2_5_vl_chat_template
+    from trl.chat_template_utils import qwen2_5_vl_chat_template
+
+    assert processor.chat_template == QWEN2_5_VL_CHAT_TEMPLATE == qwen2_5_vl_chat_template
 
 
 def test_video_pads_match_grid_and_forward_runs(loaded):

@@ -117,7 +117,6 @@ def test_reference_pass_rate_counts_right_samples(synth):
 
 def test_teacher_run_with_the_tiny_model_over_an_openai_server(synth, tmp_path, tiny_model_dir):
     """The rejection path end to end: suite build -> openai backend -> HTTP -> tiny Qwen2.5-VL."""
-    pytest.importorskip("httpx")
     from camreasoner.testing.serve_local import LocalServer
 
     with LocalServer(tiny_model_dir, served_name="tiny") as server:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-
-from camreasoner.model.tiny import build_tiny_model  # noqa: E402
+from camreasoner.model.tiny import build_tiny_model
 
 
 def test_sizes_reach_the_config_and_the_model_runs_on_video(tmp_path):

@@ -8,23 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import peft  # noqa: F401  (the train extra: missing, these tests fail)
 import pytest
+import trl  # noqa: F401
 import yaml
+from train_fixtures import write_suite
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.testing.sample_clips import OPENCV_DOC_DATA
+from camreasoner.testing.sample_clips import sample_clip
 from camreasoner.train.common import apply_overrides
 from camreasoner.train.configs import load_recipe, recipe_from_dict
 
-pytest.importorskip("trl")
-pytest.importorskip("peft")
-
 ROOT = Path(__file__).resolve().parents[1]
-CLIP = OPENCV_DOC_DATA / "vtest.avi"
-if not CLIP.is_file():
-    pytest.skip(f"{CLIP} (Debian's opencv-doc) is not installed", allow_module_level=True)
-
-from train_fixtures import write_suite  # noqa: E402
 
 PRIMS = ["Static", "Pan_Left", "Zoom_In", "Move_Up"]
 VIDEO = {"fps": 4.0, "max_frames": 2, "max_pixels": 3136, "min_pixels": 3136}
@@ -32,7 +27,7 @@ VIDEO = {"fps": 4.0, "max_frames": 2, "max_pixels": 3136, "min_pixels": 3136}
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_suite(tmp_path_factory.mktemp("suite"), CLIP, PRIMS)
+    return write_suite(tmp_path_factory.mktemp("suite"), sample_clip("vtest"), PRIMS)
 
 
 def _recipe(stage: str, suite: Path, out: Path, model_dir: Path, **sections):

@@ -20,8 +20,6 @@ from camreasoner.train.configs import (
 )
 from camreasoner.train.versions import SUPPORTED, check_installed, check_version
 
-pytest.importorskip("trl")
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
