@@ -10,9 +10,9 @@ from suite_fixtures import make_synth, options
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.formats.labels import ClipLabel, read_labels, write_labels
-from camreasoner.observer.reading import CALIBRATION_VERSION
+from camreasoner.observer.reading import CALIBRATION_VERSION, ObserverOptions, analyze_video
 from camreasoner.suite.build import build_suite, iter_rows
-from camreasoner.suite.measure import cache_key, calibration_path, observer_identity
+from camreasoner.suite.measure import cache_key, calibration_path, measure, observer_identity
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +102,16 @@ def test_a_changed_calibration_is_measured_again_and_the_same_one_elsewhere_is_r
     fresh = tmp_path / "fresh"
     build_suite(opts(fresh, shifted))
     assert by_id(fresh, "rl", "measured") == now
+    # Uncached: the packaged calibration, by default or under another path, gives analyze_video's
+    # reading (the geometric backend's); the shifted one rescores the same measured cues.
+    clip = sorted((synth / "clips").glob("*.mp4"))[0]
+    observed = analyze_video(clip, ObserverOptions())
+    plain = measure(clip, None, {})
+    assert plain == measure(clip, None, {"calibration": str(same)})
+    assert plain == {**observed.to_json(), "warnings": list(observed.warnings)}
+    other = measure(clip, None, {"calibration": str(shifted)})
+    assert other["measurements"]["cues"] == plain["measurements"]["cues"]
+    assert other["scores"]["Pan_Left"] > 0.99 and other["scores"]["Pan_Right"] == plain["scores"]["Pan_Right"]
 
 
 def test_the_cache_key_holds_calibration_version_content_and_options(tmp_path):

@@ -45,20 +45,26 @@ def _code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def observer_identity(calibration: str | os.PathLike[str] | None = None) -> str:
-    """What makes two observer readings comparable: ``version|calibration version|calibration
-    content digest|code digest``. The calibration is schema-checked (``load_calibration``), so a bad
-    file is one ``CamReasonerError`` line before anything is measured."""
-    import camreasoner
-    from camreasoner.observer.reading import CALIBRATION_VERSION, load_calibration
+def calibration_digest(calibration: str | os.PathLike[str] | None = None) -> str:
+    """A digest of a calibration file's content (the packaged one by default), after checking its
+    schema (``load_calibration``): a bad file is one ``CamReasonerError`` line."""
+    from camreasoner.observer.reading import load_calibration
 
     path = calibration_path(calibration)
     load_calibration(str(path))
     try:
-        content = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
+        return hashlib.sha1(path.read_bytes()).hexdigest()[:16]
     except OSError as exc:
         raise CamReasonerError(f"{path}: cannot read observer calibration: {exc.strerror or exc}") from None
-    return f"{camreasoner.__version__}|cal-v{CALIBRATION_VERSION}|{content}|{_code_digest()}"
+
+
+def observer_identity(calibration: str | os.PathLike[str] | None = None) -> str:
+    """What makes two observer readings comparable: ``version|calibration version|calibration
+    content digest|code digest``."""
+    import camreasoner
+    from camreasoner.observer.reading import CALIBRATION_VERSION
+
+    return f"{camreasoner.__version__}|cal-v{CALIBRATION_VERSION}|{calibration_digest(calibration)}|{_code_digest()}"
 
 
 def cache_key(video: str | os.PathLike[str], options: dict[str, Any]) -> str:
@@ -83,10 +89,14 @@ def measure(
     """The observer's reading of ``video`` as a JSON dict (``Reading.to_json()``), cached.
 
     ``options`` are ``ObserverOptions`` fields and optionally ``calibration`` (a calibration file).
-    An unreadable video gives ``{"video": ..., "error": "<one line>"}`` (also cached).
+    The reading is ``analyze_video``'s; with a calibration whose content differs from the packaged
+    one, it is the clip's main shot measured (``measure_video``) and scored with that calibration
+    (``reading_from_cues``), without ``analyze_video``'s per-shot summary. An unreadable video gives
+    ``{"video": ..., "error": "<one line>"}`` (also cached).
     """
     from camreasoner.observer.reading import (
         ObserverOptions,
+        analyze_video,
         load_calibration,
         measure_video,
         reading_from_cues,
@@ -101,11 +111,16 @@ def measure(
                 return json.loads(target.read_text(encoding="utf-8"))
             except (json.JSONDecodeError, OSError):
                 pass  # a damaged entry is measured again
-    calibration = load_calibration(str(calibration_path(options.get(CALIBRATION_OPTION))))
+    custom = options.get(CALIBRATION_OPTION)
+    if custom is not None and calibration_digest(custom) == calibration_digest():
+        custom = None  # the packaged calibration under another path
     observer = ObserverOptions(**{k: v for k, v in options.items() if k != CALIBRATION_OPTION})
     try:
-        cues, measurements, warnings = measure_video(video, observer)
-        reading = reading_from_cues(str(video), cues, measurements, warnings, calibration)
+        if custom is None:
+            reading = analyze_video(video, observer)
+        else:
+            cues, measurements, warnings = measure_video(video, observer)
+            reading = reading_from_cues(str(video), cues, measurements, warnings, load_calibration(str(custom)))
         result = reading.to_json()
         result["warnings"] = list(reading.warnings)
     except CamReasonerError as exc:
