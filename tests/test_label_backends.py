@@ -90,7 +90,6 @@ def test_sampling_a_span_keeps_its_frames_inside_it(library):
 
 
 def test_the_tiny_vlm_labels_a_clip_from_its_answers(library, tiny_model_dir, tmp_path):
-    pytest.importorskip("transformers")
     from camreasoner.backends import get_backend
     from camreasoner.core.taxonomy import BINARY_OPTIONS, QUESTIONS, YES_LETTER
     from camreasoner.core.types import BackendItem
