@@ -1,40 +1,37 @@
-"""Per-pair camera motion over a span, for the timeline: the observer's geometry (tracks, robust
-pair models) applied to consecutive sampled frames, as rates per second.
-
-Used when the observer's reading carries no per-pair series of its own (``Reading.series``).
-"""
+"""Per-pair camera motion as arrays for the timeline and the plot: the observer's per-pair rates
+(``Reading.series``, one dict per pair of sampled frames) in FAMILY_NAMES order."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from camreasoner.label.timeline import MotionSeries
+from camreasoner.label.timeline import FAMILY_NAMES, MotionSeries
+
+
+def series_from_samples(samples: Sequence[dict[str, Any]]) -> MotionSeries:
+    """Rates (deg/s for pan, tilt, roll; %/s for zoom; % of the frame width per second for truck,
+    pedestal (up positive), dolly) from the observer's per-pair dicts."""
+    rows = []
+    for s in samples:
+        tx, ty, tz = s.get("translation", (0.0, 0.0, 0.0))
+        rows.append([s.get("pan", 0.0), s.get("tilt", 0.0), s.get("roll", 0.0), s.get("zoom", 0.0), tx, -ty, tz])
+    return MotionSeries(
+        t0=np.array([s["t0"] for s in samples], float),
+        t1=np.array([s["t1"] for s in samples], float),
+        rates=np.array(rows, float).reshape(len(samples), len(FAMILY_NAMES)),
+        valid=np.array([bool(s.get("valid", True)) for s in samples], bool),
+    )
 
 
 def measure_series(video: str, start: float | None, end: float | None, fps: float, max_side: int,
                    max_points: int = 120) -> MotionSeries:
-    """Rates (FAMILY_NAMES order: deg/s for pan, tilt, roll; %/s for zoom; % of the frame width per
-    second for truck, pedestal, dolly) between consecutive sampled frames of [start, end]."""
-    from camreasoner.observer.geometry import estimate_pair, intrinsics, track_points
-    from camreasoner.video.reader import VideoReader, prefetch
+    """The rates between consecutive sampled frames of [start, end] (one decode, no shot detection;
+    a pair across a grey-level jump is invalid)."""
+    from camreasoner.observer.track import ObserverOptions, track_video
 
-    reader = VideoReader(video, fps=fps, start=start, end=end, max_side=max_side)
-    t0, t1, rows, valid = [], [], [], []
-    prev = None
-    for frame in prefetch(reader):
-        if prev is not None:
-            h, w = frame.image.shape
-            dt = max(frame.time - prev.time, 1e-6)
-            p0, p1 = track_points(prev.image, frame.image, max_points)
-            pm = estimate_pair(p0, p1, (w, h), dt=dt, K=intrinsics(w, h))
-            tx, ty, tz = pm.translation
-            rows.append([math.degrees(pm.pan) / dt, math.degrees(pm.tilt) / dt, math.degrees(pm.roll) / dt,
-                         100.0 * pm.log_zoom / dt, 100.0 * tx / dt, -100.0 * ty / dt, 100.0 * tz / dt])
-            t0.append(prev.time)
-            t1.append(frame.time)
-            valid.append(bool(pm.valid))
-        prev = frame
-    return MotionSeries(np.array(t0, float), np.array(t1, float), np.array(rows, float).reshape(-1, 7),
-                        np.array(valid, bool))
+    track = track_video(video, ObserverOptions(fps=fps, start=start, end=end, max_side=max_side,
+                                               max_points=max_points, shots=False))
+    return series_from_samples([p.rates() for p in track.pairs])

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
-
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.label.ask import ShotAnswers, backend_for, shot_answers, shot_items
 from camreasoner.label.cmotion import cmotion
 from camreasoner.label.options import LabelOptions
-from camreasoner.label.timeline import FAMILY_NAMES, MotionSeries, format_timeline, timeline
+from camreasoner.label.series import series_from_samples
+from camreasoner.label.timeline import MotionSeries, format_timeline, timeline
 from camreasoner.video.shots import Shot
 
 # Reader warnings that mean the file could not be read whole: the video goes to errors.jsonl.
@@ -22,22 +21,7 @@ BROKEN_MARKERS = ("truncated", "corrupt", "decoding stopped", "broken")
 def series_from_reading(reading: Any) -> MotionSeries | None:
     """The observer's per-pair motion (``Reading.series``) as arrays; None when the reading has none."""
     samples = getattr(reading, "series", None)
-    if not samples:
-        return None
-
-    def get(s: Any, name: str, default: Any = 0.0) -> Any:
-        return s.get(name, default) if isinstance(s, dict) else getattr(s, name, default)
-
-    rows = []
-    for s in samples:
-        tr = get(s, "translation", (0.0, 0.0, 0.0))
-        rows.append([get(s, "pan"), get(s, "tilt"), get(s, "roll"), get(s, "zoom"), tr[0], -tr[1], tr[2]])
-    return MotionSeries(
-        t0=np.array([get(s, "t0") for s in samples], float),
-        t1=np.array([get(s, "t1") for s in samples], float),
-        rates=np.array(rows, float).reshape(len(samples), len(FAMILY_NAMES)),
-        valid=np.array([bool(get(s, "valid", True)) for s in samples]),
-    )
+    return series_from_samples(samples) if samples else None
 
 
 def _label_values(decisions: dict[str, bool], scores: dict[str, float], unsure: float) -> dict[str, bool | None]:
@@ -64,11 +48,7 @@ def shot_row(video: str, rel: str, index: int, shot: Shot, reading: Any, opts: L
         text = (asked.observation or reading.observation, asked.think, asked.answer,
                 [*reading.warnings, *asked.warnings])
     held = [p for p in PRIMITIVES if values[p]]
-    series = series_from_reading(reading)
-    if series is None:
-        from camreasoner.label.series import measure_series
-
-        series = measure_series(video, shot.start or None, shot.end, opts.fps, opts.max_side)
+    series = series_from_reading(reading)  # None (a shot too short for a pair): one segment
     segments = timeline(series, shot.start, shot.end, opts.timeline, held)
     return {
         "video": video,
