@@ -8,9 +8,13 @@ a rotation or zoom and its translation look-alike with the same image motion at 
     nice .venv/bin/python bench/bench_observer_accuracy.py --clips 150 --seed 1000
     nice .venv/bin/python bench/bench_observer_accuracy.py --fit --clips 150 --fit-seed 7
 
-``--fit`` fits the calibration (one logistic curve per primitive on its cue) on a set generated with
-``--fit-seed`` and writes src/camreasoner/data/observer_calibration.json; never fit on the seed you
-evaluate on.
+``--fit`` fits the calibration on the calibration sets only: rendered clips of ``--fit-seed`` (and
+its confusable sets) plus ``--fit-realcam`` semi-real clips of vtest.avi of the calibration seed
+1101 of bench/bench_real_footage.py (never its report seeds), and writes
+src/camreasoner/data/observer_calibration.json. Opposite primitives share one logistic map (fitted
+on both members' clips, each on its own signed cue), so a mirrored clip gets mirrored scores; each
+primitive's ``prior`` is its Yes rate in CameraBench's official binary files (``--priors``). Never fit
+on the seed you evaluate on.
 """
 
 from __future__ import annotations
@@ -128,24 +132,70 @@ def confusion(rows, cal) -> dict[str, float]:
     return out
 
 
-def fit_calibration(rows) -> dict[str, dict[str, float]]:
-    """One logistic map per primitive on asinh(cue / unit) and its context cues, class-balanced."""
+# Unweighted: each class counts as often as the calibration sets hold it, so a weak cue says No
+# (precision first: a Yes that did not happen costs more than a miss).
+CLASS_WEIGHT: str | None = None
+UNITS = {"Static": 0.5, "Zoom_In": 2.0, "Zoom_Out": 2.0}  # others 1.0: degrees, % of the frame
+
+
+def camerabench_priors(folder: Path) -> dict[str, float]:
+    """Each primitive's Yes rate in CameraBench's official binary files (``<Primitive>.jsonl``, one
+    ``label`` per line); opposite primitives get their mean (the calibration is symmetric)."""
+    from camreasoner.core.io import json_lines
+    from camreasoner.core.taxonomy import OPPOSITES
+
+    rate = {}
+    for p in PRIMITIVES:
+        path = folder / f"{p}.jsonl"
+        if not path.is_file():
+            raise SystemExit(f"error: {path}: no CameraBench binary file; pass --priors DIR")
+        with path.open(encoding="utf-8") as f:
+            labels = [str(row["label"]).lower() == "yes" for _, row in json_lines(f, path)]
+        rate[p] = sum(labels) / len(labels)
+    return {p: round((rate[p] + rate[OPPOSITES[p]]) / 2 if p in OPPOSITES else rate[p], 4) for p in PRIMITIVES}
+
+
+def fit_calibration(rows, priors: dict[str, float]) -> dict[str, dict[str, float]]:
+    """One class-balanced logistic map on asinh(cue / unit) and the context cues per primitive, shared
+    by opposite primitives: both members' labelled clips are pooled, each on its own signed cue
+    (the mirror of a clip showing the other), so the two get the same coefficients."""
     from sklearn.linear_model import LogisticRegression
 
-    base = load_calibration()
-    fitted = {}
+    from camreasoner.core.taxonomy import OPPOSITES
+
+    fitted: dict[str, dict] = {}
     for p in PRIMITIVES:
-        unit = base[p]["unit"]
-        known = [(lab, c) for lab, c in rows if lab[p] is not None]
-        x = np.array([[math.asinh(feature_value(p, c) / unit), *context_values(p, c)] for _, c in known])
-        y = np.array([bool(lab[p]) for lab, _ in known])
-        if y.all() or not y.any():
-            fitted[p] = dict(base[p])
+        if p in fitted:
             continue
-        model = LogisticRegression(class_weight="balanced", C=1.0, max_iter=1000).fit(x, y)
+        members = (p, OPPOSITES[p]) if p in OPPOSITES else (p,)
+        unit = UNITS.get(p, 1.0)
+        x, y = [], []
+        for m in members:
+            for lab, c in rows:
+                if lab[m] is not None:
+                    x.append([math.asinh(feature_value(m, c) / unit), *context_values(m, c)])
+                    y.append(bool(lab[m]))
+        if all(y) or not any(y):
+            raise SystemExit(f"error: the calibration sets have no {'No' if all(y) else 'Yes'} label for {p}")
+        model = LogisticRegression(class_weight=CLASS_WEIGHT, C=1.0, max_iter=1000).fit(np.array(x), np.array(y))
         coef = [float(v) for v in model.coef_[0]]
-        fitted[p] = {"unit": unit, "a": coef[0], "b": float(model.intercept_[0]), "context": coef[1:]}
-    return fitted
+        for m in members:
+            fitted[m] = {"unit": unit, "a": coef[0], "b": float(model.intercept_[0]), "context": coef[1:],
+                         "prior": priors[m]}
+    return {p: fitted[p] for p in PRIMITIVES}
+
+
+def realcam_rows(base: Path, clips: int) -> list[tuple[dict[str, bool | None], ClipCues]]:
+    """Semi-real clips of vtest.avi of the calibration seed (bench_real_footage.py's, never a report seed)."""
+    from camreasoner.synth.realcam import generate_realcam_dataset
+    from camreasoner.testing.sample_clips import sample_clip
+
+    root = base / f"vtest_{REALCAM_CALIBRATION_SEED}"
+    generate_realcam_dataset(root, [sample_clip("vtest")], clips, REALCAM_CALIBRATION_SEED, progress=False)
+    return measure_set(root)
+
+
+REALCAM_CALIBRATION_SEED = 1101
 
 
 def main() -> None:
@@ -157,7 +207,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1000, help="evaluation seed")
     ap.add_argument("--fit", action="store_true", help="fit and write the calibration (uses --fit-seed)")
     ap.add_argument("--fit-seed", type=int, default=7)
+    ap.add_argument("--fit-realcam", type=int, default=40,
+                    help="semi-real vtest clips of the calibration seed added to the fit (0: none)")
+    ap.add_argument("--priors", type=Path,
+                    default=Path(__file__).resolve().parents[2] / "shared" / "camerabench" / "official"
+                    / "binary_classification",
+                    help="CameraBench's official binary_classification folder (each primitive's Yes rate)")
     ap.add_argument("--work", type=Path, default=None, help="keep generated clips here")
+    ap.add_argument("--fit-only", action="store_true", help="with --fit: write the calibration and stop")
     args = ap.parse_args()
     base = args.work or Path(tempfile.mkdtemp(prefix="obs_acc_"))
     t0 = time.perf_counter()
@@ -169,13 +226,21 @@ def main() -> None:
             prims = list(PAIRS[name])
             rows += measure_set(make_set(base, f"fitpairs_{i}_{args.fit_seed}", args.confusable, args.fit_seed + 1 + i,
                                          primitives=prims, recipes=["confusable"]))
-        cal = fit_calibration(rows)
+        rendered = len(rows)
+        if args.fit_realcam:
+            rows += realcam_rows(base, args.fit_realcam)
+        cal = fit_calibration(rows, camerabench_priors(args.priors))
         path = Path(__file__).resolve().parents[1] / "src" / "camreasoner" / "data" / CALIBRATION_FILE
         write_json_atomic(path, {"version": CALIBRATION_VERSION,
-                                 "fitted_on": f"camreasoner synth seed {args.fit_seed} ({len(rows)} clips), "
-                                 "bench/bench_observer_accuracy.py --fit", "primitives": cal})
+                                 "fitted_on": f"camreasoner synth seeds {args.fit_seed}-{args.fit_seed + 2} "
+                                 f"({rendered} clips) and {len(rows) - rendered} semi-real vtest clips of seed "
+                                 f"{REALCAM_CALIBRATION_SEED}, bench/bench_observer_accuracy.py --fit; opposite "
+                                 "primitives share their coefficients; priors: CameraBench's binary Yes rates",
+                                 "primitives": cal})
         load_calibration.cache_clear()
         print(f"calibration fitted on {len(rows)} clips (seed {args.fit_seed}) -> {path}")
+        if args.fit_only:
+            return
     cal = load_calibration()
     kept: dict[str, tuple[ClipCues, dict]] = {}
     root = make_set(base, f"eval_{args.seed}", args.clips, args.seed)

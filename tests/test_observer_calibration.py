@@ -38,6 +38,10 @@ def broken(kind: str) -> object:
         data["primitives"]["Static"]["a"] = "big"
     elif kind == "context":
         data["primitives"]["Move_Left"]["context"] = data["primitives"]["Move_Left"]["context"][:-1]
+    elif kind == "prior":
+        data["primitives"]["Tilt_Up"]["prior"] = 1.0
+    elif kind == "asymmetric":
+        data["primitives"]["Move_Left"]["context"][1] += 1.0
     elif kind == "list":
         data = [data]
     return data
@@ -45,7 +49,8 @@ def broken(kind: str) -> object:
 
 @pytest.mark.parametrize("kind, words", [
     ("version", "version"), ("no_version", "version"), ("missing", "Pan_Left"), ("unit", "Zoom_In.unit"),
-    ("a", "Static.a"), ("context", "Move_Left.context"), ("list", "top level"),
+    ("a", "Static.a"), ("context", "Move_Left.context"), ("list", "top level"), ("prior", "Tilt_Up.prior"),
+    ("asymmetric", "Move_Left and Move_Right"),
 ])
 def test_schema_errors_are_one_line_naming_the_file(tmp_path, kind, words):
     path = tmp_path / "cal.json"
@@ -68,3 +73,11 @@ def test_not_json_and_missing_file_are_one_line(tmp_path):
 def test_a_valid_document_returns_its_table():
     data = shipped()
     assert check_calibration(data, "x.json") is data["primitives"]
+
+
+def test_opposite_primitives_share_their_calibration():
+    from camreasoner.core.taxonomy import OPPOSITES
+
+    table = shipped()["primitives"]
+    for p, q in OPPOSITES.items():
+        assert table[p] == table[q], (p, q)

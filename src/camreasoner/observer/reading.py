@@ -151,13 +151,16 @@ def context_values(primitive: str, cues: ClipCues) -> list[float]:
     return out
 
 
-CALIBRATION_VERSION = 1
+CALIBRATION_VERSION = 2
+CALIBRATION_KEYS = ("unit", "a", "b", "context", "prior")
 
 
 def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
     """The ``primitives`` table of a calibration document, after checking its schema: the
-    ``version``, all 15 primitives, a positive ``unit``, numeric ``a``/``b`` and one ``context``
-    coefficient per context cue. Raises one-line ``CamReasonerError`` naming ``source``."""
+    ``version``, all 15 primitives, a positive ``unit``, numeric ``a``/``b``, one ``context``
+    coefficient per context cue, a ``prior`` in (0, 1), and opposite primitives with the same
+    values (a mirrored or reversed clip gets mirrored scores). Raises one-line ``CamReasonerError``
+    naming ``source``."""
     def bad(problem: str) -> CamReasonerError:
         return CamReasonerError(f"{source}: bad observer calibration: {problem}")
 
@@ -187,6 +190,11 @@ def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
         want = len(CONTEXT.get(p, ()))
         if not isinstance(context, list) or len(context) != want or not all(number(c) for c in context):
             raise bad(f"{p}.context must be a list of {want} numbers")
+        if not number(params.get("prior")) or not 0.0 < params["prior"] < 1.0:
+            raise bad(f"{p}.prior must be a number in (0, 1)")
+    for p, q in OPPOSITES.items():
+        if any(table[p].get(k) != table[q].get(k) for k in CALIBRATION_KEYS):
+            raise bad(f"{p} and {q} must have the same unit, a, b, context and prior (opposites are symmetric)")
     return table
 
 
@@ -205,18 +213,27 @@ def load_calibration(path: str | None = None) -> dict[str, dict[str, float]]:
     return check_calibration(data, path)
 
 
-def calibrated_score(value: float, params: dict, context: list[float] | None = None) -> float:
-    """Map a cue value (and its context cues) to a probability of Yes with a fitted logistic map."""
+def calibrated_score(value: float, params: dict, context: list[float] | None = None, conflict: float = 0.0) -> float:
+    """Map a cue value (and its context cues) to a probability of Yes with a fitted logistic map.
+
+    ``conflict`` in [0, 1] (the share of frame pairs where no motion layer dominates) shrinks the
+    log-odds toward those of the primitive's ``prior``: conflicting evidence says less."""
     z = params["a"] * math.asinh(value / params["unit"]) + params["b"]
     for coef, x in zip(params.get("context", []), context or [], strict=False):
         z += coef * x
+    if conflict > 0.0:
+        prior = params["prior"]
+        t = min(max(conflict, 0.0), 1.0)
+        z = (1.0 - t) * z + t * math.log(prior / (1.0 - prior))
     return float(1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))))
 
 
 def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> dict[str, float]:
-    """Calibrated probability of Yes for each of the 15 primitives."""
+    """Calibrated probability of Yes for each of the 15 primitives (shrunk toward the priors by
+    the clip's conflict share, see :func:`calibrated_score`)."""
     cal = calibration or load_calibration()
-    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues)) for p in PRIMITIVES}
+    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), cues.conflict_share)
+            for p in PRIMITIVES}
 
 
 def decide(scores: dict[str, float], parallax_share: float | None = None) -> dict[str, bool]:
@@ -295,6 +312,14 @@ def measure_video(path: str | os.PathLike[str], options: ObserverOptions) -> tup
     return _shot_measurements(track, _main_shot(track))
 
 
+def layer_summary(cues: ClipCues) -> dict[str, Any]:
+    """The ``layers`` entry of the measurements: mean motion layers per pair, the camera layer's
+    and the moving subjects' shares of the tracks, the share of pairs in conflict and the verdict."""
+    return {"count": round(cues.layers, 2), "camera_share": round(cues.camera_share, 3),
+            "subject_share": round(cues.subject_share, 3), "conflict_share": round(cues.conflict_share, 3),
+            "conflict": bool(cues.conflict)}
+
+
 def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], warnings: list[str],
                       calibration: dict[str, dict[str, float]] | None = None) -> Reading:
     """Scores, decisions and O-T-A text from measured cues."""
@@ -302,6 +327,7 @@ def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], 
 
     scores = score_cues(cues, calibration)
     primitives = decide(scores, cues.parallax_share)
+    measurements = {**measurements, "layers": layer_summary(cues)}
     moving_share = max(0.0, 1.0 - cues.rigid_share)
     obs = observation_text(cues, measurements.get("frames", 0), measurements.get("span_s", 0.0), moving_share,
                            primitives)

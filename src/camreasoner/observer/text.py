@@ -131,6 +131,11 @@ def observation_text(cues: ClipCues, frames: int, span: float, moving_share: flo
             out.append(sentence)
     if moving_share >= 0.05:
         out.append(f"{moving_share * 100:.0f}% of tracked points move on their own and are left out.")
+    if cues.conflict:
+        out.append(
+            f"The evidence conflicts: a moving subject covers much of the frame (no motion layer dominates in "
+            f"{cues.conflict_share * 100:.0f}% of frame pairs), so every reading here is uncertain."
+        )
     return " ".join(out)
 
 

@@ -24,7 +24,7 @@ class ClipCues:
     (share of width per pair); ``parallax_share``: pairs whose motion showed parallax.
     ``layers``: mean motion layers per pair; ``camera_share``: mean share of the tracks in the
     camera layer; ``subject_share``: mean share left out as moving subjects; ``conflict_share``:
-    pairs where no layer clearly dominates (see :mod:`.layers`).
+    pairs where no layer clearly dominates (see :mod:`.layers`), ``conflict``: for most of the clip.
     """
 
     duration: float = 0.0
@@ -56,6 +56,7 @@ class ClipCues:
     camera_share: float = 1.0
     subject_share: float = 0.0
     conflict_share: float = 0.0
+    conflict: bool = False
     foe_x: float | None = None
     foe_y: float | None = None
 
@@ -88,6 +89,8 @@ class ClipOptions:
     max_pair_translation_ratio: float = 3.0
     """One pair's translation counts at most this many times the median translating pair's: a
     single pair (a hand entering the frame, a failed fit) does not make a camera move."""
+    conflict_pairs: float = 0.5
+    """The clip's evidence conflicts when at least this share of its pairs is in conflict."""
 
 
 def _capped(trans: np.ndarray, ratio: float) -> np.ndarray:
@@ -143,6 +146,7 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
     cues.camera_share = float(np.mean([p.camera_share for p in ok]))
     cues.subject_share = float(np.mean([p.subject_share for p in ok]))
     cues.conflict_share = float(np.mean([p.conflict for p in ok]))
+    cues.conflict = cues.conflict_share >= opts.conflict_pairs
     tz = trans[:, 2].sum()
     if abs(tz) > 1e-9 and abs(cues.dolly) > 0.5 * np.abs(trans).sum(axis=0).max():
         cues.foe_x = float(0.5 + focal * trans[:, 0].sum() / tz / w)

@@ -42,6 +42,9 @@ class LayerOptions:
     alignment: float = 0.5
     """Parallax of a static object lines up with the camera layer's own motion at it: a cosine
     below this (or a camera layer that barely moves) makes the layer a subject."""
+    either_sign: bool = False
+    """Accept parallax against the camera layer's motion as well as along it (a camera layer
+    nearer than the object)."""
     conflict_share: float = 0.3
     """A pair is in conflict when a subject holds this share of the tracks ..."""
     conflict_dominance: float = 0.6
@@ -125,30 +128,52 @@ def motion_layers(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
     # The camera layer: the widest spread (coverage, then border contact, then size).
     out.camera = max(range(len(homographies)), key=lambda i: (round(out.coverage[i], 2), out.borders[i], out.share[i]))
     Hc = homographies[out.camera]
-    biggest_subject = 0.0
+    thr = opts.subject_motion * diag
+    centre = np.array(size, float) / 2.0
+    moving = []  # (layer, residual, camera layer's flow at it, radius) of layers moving against the camera layer
     for i in range(len(homographies)):
         if i == out.camera:
             continue
-        idx = label == i
-        pts = p0[idx]
+        pts = p0[label == i]
         predicted = _apply(Hc, pts)
-        residual = np.median(p1[idx] - predicted, axis=0)
-        camera_flow = np.median(predicted - pts, axis=0)
-        if float(np.linalg.norm(residual)) < opts.subject_motion * diag:
-            continue  # moves with the camera layer
-        centre = np.array(size, float) / 2.0
-        radial = np.median(pts - centre, axis=0)
-        aligned = _cos(residual, camera_flow) >= opts.alignment and \
-            float(np.linalg.norm(camera_flow)) >= opts.subject_motion * diag
-        zoom = _cos(camera_flow, radial) >= opts.alignment and _cos(residual, radial) >= opts.alignment  # outward both
-        shrink = _cos(camera_flow, -radial) >= opts.alignment and _cos(residual, -radial) >= opts.alignment
-        if aligned or zoom or shrink:
-            continue  # parallax of a static object is possible
-        out.subject[idx] = True
-        biggest_subject = max(biggest_subject, out.share[i])
+        residual = np.median(p1[label == i] - predicted, axis=0)
+        if float(np.linalg.norm(residual)) >= thr:  # else it moves with the camera layer
+            moving.append((i, residual, np.median(predicted - pts, axis=0), np.median(pts - centre, axis=0)))
+    cam_pts = p0[label == out.camera]
+    still = float(np.median(np.linalg.norm(_apply(Hc, cam_pts) - cam_pts, axis=1))) < thr
+    if still:
+        # A still camera layer (a fixed camera, or a translation seen against a far background):
+        # parallax only when several layers move coherently (one direction, or all out of / into
+        # the frame's centre); a lone or incoherent mover is a subject.
+        ref = moving[0][1] if moving else None
+        coherent = len(moving) >= 2 and (
+            all(_cos(r, ref) >= opts.alignment for _, r, _, _ in moving)
+            or all(_cos(r, rad) >= opts.alignment for _, r, _, rad in moving)
+            or all(_cos(r, rad) <= -opts.alignment for _, r, _, rad in moving)
+        )
+        subjects = [] if coherent else [i for i, _, _, _ in moving]
+    else:
+        subjects = [i for i, r, f, rad in moving if not _parallax_possible(r, f, rad, opts)]
+    for i in subjects:
+        out.subject[label == i] = True
+    biggest_subject = max((out.share[i] for i in subjects), default=0.0)
     camera = out.camera_share
     out.conflict = biggest_subject >= opts.conflict_share and camera / (camera + biggest_subject) < opts.conflict_dominance
     return out
+
+
+def _parallax_possible(residual: np.ndarray, flow: np.ndarray, radial: np.ndarray, opts: LayerOptions) -> bool:
+    """Whether a layer's ``residual`` motion against a moving camera layer (whose own motion at the
+    layer is ``flow``; ``radial``: the layer's offset from the frame centre) is what a translating
+    camera makes of a static object: along the camera layer's motion, or out of (into) the centre
+    where the camera layer expands (contracts)."""
+    along = _cos(residual, flow)
+    if (abs(along) if opts.either_sign else along) >= opts.alignment:
+        return True
+    radial_flow, radial_res = _cos(flow, radial), _cos(residual, radial)
+    if opts.either_sign:
+        return abs(radial_flow) >= opts.alignment and abs(radial_res) >= opts.alignment
+    return radial_flow * float(np.sign(radial_res)) >= opts.alignment and abs(radial_res) >= opts.alignment
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:

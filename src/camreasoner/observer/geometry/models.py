@@ -261,8 +261,10 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     """Estimate the camera motion from matched points ``p0 -> p1`` ((N, 2) px) in a ``size`` (w, h) frame.
 
     The tracks are first split into motion layers (:func:`~.layers.motion_layers`); the subjects
-    among them are left out before the homography / essential-matrix test.
+    among them are left out before the homography / essential-matrix test. OpenCV's random
+    generator (RANSAC's samples) is seeded first, so a pair reads the same whatever ran before it.
     """
+    cv2.setRNGSeed(0)
     opts = options or PairOptions()
     w, h = size
     unit = opts.px(size)
