@@ -54,8 +54,12 @@ def make_clip(out: Path, width: int, height: int, seconds: float, fps: int = 25)
 
 
 def peak_rss_mib(code: str) -> float:
-    """Peak resident memory (MiB) of a fresh Python process running ``code``."""
-    wrapper = f"{code}\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    """Peak resident memory (MiB) of a fresh Python process running ``code``.
+
+    Read from the process's own ``VmHWM`` (its address space's high-water mark, new at exec):
+    ``getrusage``'s ``ru_maxrss`` would also count this parent's pages, copied by the fork before exec."""
+    wrapper = (f"{code}\nprint(next(line.split()[1] for line in open('/proc/self/status') "
+               "if line.startswith('VmHWM:')))")
     out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
