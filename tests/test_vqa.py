@@ -162,3 +162,32 @@ def test_answer_from_labels_reproduces_every_answer(clips, raw_vqa):
         assert max(probs, key=probs.get) == q.answer
     for q in balanced_binary_questions(clips[:300], random.Random(0)):
         assert answer_from_primitives(q, by_path[q.path].primitives) == q.answer
+
+
+_MAP_ALL = """
+import json, random
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.formats.labels import ClipLabel
+from camreasoner.qa.question_map import map_question
+from camreasoner.qa.vqa import vqa_questions
+rng = random.Random(0)
+out = []
+for i in range(120):
+    held = set(rng.sample([p for p in PRIMITIVES if p != "Static"], rng.choice([0, 1, 2])))
+    clip = ClipLabel(f"c{i}.mp4", {p: (p in held) if p != "Static" else not held for p in PRIMITIVES})
+    for q in vqa_questions(clip, rng, i):
+        m = map_question(q.question, q.options)
+        out.append([m.conditions, m.target])
+print(json.dumps(out))
+"""
+
+
+def test_question_mapping_does_not_depend_on_the_hash_seed():
+    """Conditions (and the answer texts built from them) come out in one order in every process."""
+    import os
+    import subprocess
+    import sys
+
+    runs = [subprocess.run([sys.executable, "-c", _MAP_ALL], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")]
+    assert len(runs[0]) > 1000 and runs[0] == runs[1] == runs[2]

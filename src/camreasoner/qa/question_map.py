@@ -183,7 +183,8 @@ def map_question(question: str, options: list[str] | tuple[str, ...] | None = No
         no_letter = parsed[texts.index("no")][0]
         single = next(iter(asked)) if len(asked) == 1 else None
         return QuestionMapping(True, single, {yes_letter: asked, no_letter: frozenset()},
-                               {yes_letter: {p: True for p in asked}, no_letter: {p: False for p in asked}},
+                               {yes_letter: {p: True for p in sorted(asked)},
+                                no_letter: {p: False for p in sorted(asked)}},
                                single)
     asked_q = frozenset(primitives_in_text(question))
     family = family_in_text(question)
@@ -203,7 +204,7 @@ def map_question(question: str, options: list[str] | tuple[str, ...] | None = No
         if o.plain:
             cond = {p: p in o.positive for p in sorted(mentioned)}
         else:
-            cond = {**{p: True for p in o.positive}, **{p: False for p in o.negative}}
+            cond = {**{p: True for p in sorted(o.positive)}, **{p: False for p in sorted(o.negative)}}
             if o.others is False:
                 cond.update({p: False for p in PRIMITIVES if p != "Static" and p not in o.positive})
             elif o.others is True:
