@@ -43,3 +43,13 @@ def test_docs_hold_no_history(page):
     text = page.read_text(encoding="utf-8").lower()
     found = [w for w in HISTORY_WORDS if w.lower() in text]
     assert not found, f"{page.name}: history words {found}"
+
+
+@pytest.mark.parametrize("page", _pages(), ids=lambda p: p.name)
+def test_relative_links_and_images_resolve(page):
+    """Every relative link or image in a page points at a file, from that page's own folder."""
+    text = page.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)", text)
+    local = [t for t in targets if "://" not in t and not t.startswith("mailto:")]
+    missing = [t for t in local if not (page.parent / t).exists()]
+    assert not missing, f"{page.name}: links to missing files {missing}"
