@@ -22,7 +22,7 @@ from camreasoner.core.ota import format_ota
 from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES, answer_string
 from camreasoner.core.types import BackendResponse
 from camreasoner.observer.geometry import ClipCues, integrate_pairs, intrinsics
-from camreasoner.observer.track import ObserverOptions, Track, track_video
+from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, track_video
 from camreasoner.qa.question_map import OTHERS, conditions_hold, map_question, option_probabilities
 from camreasoner.video.shots import Shot
 
@@ -256,11 +256,11 @@ def decide(scores: dict[str, float], parallax_share: float | None = None) -> dic
     return out
 
 
-def _shot_measurements(track: Track, index: int) -> tuple[ClipCues, dict[str, Any], list[str]]:
-    """Cues and measurements of one shot: only the pairs with both frames inside it."""
+def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frames: list[float]
+                       ) -> tuple[ClipCues, dict[str, Any], list[str]]:
+    """Cues and measurements of shot ``index`` from its ``pairs`` (both frames inside it) and the
+    times of its sampled ``frames``."""
     shot = track.shots[index]
-    pairs = [p for p in track.pairs if shot.contains(p.n0) and shot.contains(p.n1)]
-    frames = [t for n, t in track.frames if shot.contains(n)]
     size = track.size
     K = intrinsics(*size)
     motions = [p.motion for p in pairs]
@@ -294,22 +294,20 @@ def _shot_measurements(track: Track, index: int) -> tuple[ClipCues, dict[str, An
     return cues, measurements, warnings
 
 
-def _main_shot(track: Track) -> int:
+def _main_shot(track: Track, pairs: list[list[TrackedPair]]) -> int:
     """The shot the whole-clip reading is: the longest one with a measured pair (the longest at all
     when none has one); the first of equals."""
-    def measured(i: int) -> bool:
-        s = track.shots[i]
-        return any(s.contains(p.n0) and s.contains(p.n1) and not p.cut for p in track.pairs)
-
     order = sorted(range(len(track.shots)), key=lambda i: (-(track.shots[i].end - track.shots[i].start), i))
-    return next((i for i in order if measured(i)), order[0])
+    return next((i for i in order if any(not p.cut for p in pairs[i])), order[0])
 
 
 def measure_video(path: str | os.PathLike[str], options: ObserverOptions) -> tuple[ClipCues, dict[str, Any], list[str]]:
     """Stream the clip once and measure its main shot (see :func:`analyze_shots`): cues,
     measurements, warnings."""
     track = track_video(path, options)
-    return _shot_measurements(track, _main_shot(track))
+    pairs, frames = track.by_shot()
+    main = _main_shot(track, pairs)
+    return _shot_measurements(track, main, pairs[main], frames[main])
 
 
 def layer_summary(cues: ClipCues) -> dict[str, Any]:
@@ -358,13 +356,13 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     options = options or ObserverOptions()
     track = track_video(path, options)
     video = str(path)
-    shots = [ShotReading(shot, reading_from_cues(video, *_shot_measurements(track, i)))
+    pairs, frames = track.by_shot()
+    shots = [ShotReading(shot, reading_from_cues(video, *_shot_measurements(track, i, pairs[i], frames[i])))
              for i, shot in enumerate(track.shots)]
-    for item in shots:
-        item.reading.series = [p.rates() for p in track.pairs
-                               if item.shot.contains(p.n0) and item.shot.contains(p.n1)]
-    main = _main_shot(track)
-    cues, measurements, warnings = _shot_measurements(track, main)
+    for item, own in zip(shots, pairs, strict=True):
+        item.reading.series = [p.rates() for p in own]
+    main = _main_shot(track, pairs)
+    cues, measurements, warnings = _shot_measurements(track, main, pairs[main], frames[main])
     n = len(track.shots)
     measurements.update(cuts=measurements["cuts"] + n - 1, shots=n, shot=main, clip_frames=len(track.frames),
                         clip_span_s=round(track.frames[-1][1] - track.frames[0][1], 3))

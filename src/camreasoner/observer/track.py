@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +51,9 @@ class ObserverOptions:
 
 @dataclass
 class TrackedPair:
-    """Two consecutive sampled frames: times, source frame numbers, the measured motion, and
-    whether it straddles a cut (then ``motion`` is empty and the pair counts in no shot)."""
+    """Two consecutive sampled frames: times, source frame numbers, the measured motion, whether it
+    lies across a cut (then ``motion`` is empty) and the index of the shot holding both frames (-1:
+    they lie in different shots, and the pair counts in none)."""
 
     t0: float
     t1: float
@@ -59,6 +61,7 @@ class TrackedPair:
     n1: int
     motion: PairMotion
     cut: bool = False
+    shot: int = -1
 
     def rates(self) -> dict[str, Any]:
         """Per-second rates: pan/tilt/roll in deg/s, zoom in %/s, translation (x right, y down,
@@ -87,10 +90,20 @@ class Track:
 
     def shot_of(self, number: int) -> int:
         """The index of the shot holding source frame ``number``."""
-        for i, shot in enumerate(self.shots):
-            if shot.contains(number):
-                return i
-        return len(self.shots) - 1 if number >= self.shots[-1].end_frame else 0
+        starts = [shot.start_frame for shot in self.shots]
+        return max(0, bisect_right(starts, number) - 1)
+
+    def by_shot(self) -> tuple[list[list[TrackedPair]], list[list[float]]]:
+        """Per shot: its pairs and the times of its sampled frames."""
+        pairs: list[list[TrackedPair]] = [[] for _ in self.shots]
+        times: list[list[float]] = [[] for _ in self.shots]
+        for pair in self.pairs:
+            if pair.shot >= 0:
+                pairs[pair.shot].append(pair)
+        starts = [shot.start_frame for shot in self.shots]
+        for number, t in self.frames:
+            times[max(0, bisect_right(starts, number) - 1)].append(t)
+        return pairs, times
 
 
 def _histogram(img: np.ndarray) -> np.ndarray:
@@ -155,7 +168,10 @@ def track_video(path: str | os.PathLike[str], options: ObserverOptions) -> Track
         shots = [Shot(round(first[1], 4), round(end or frames[-1][1], 4), first[0], reader.last_number + 1)]
     track = Track(frames, pairs, shots, size, info, reader.warnings, reader.truncated, hist_cuts, options.fps)
     for pair in pairs:
-        if track.shot_of(pair.n0) != track.shot_of(pair.n1):
+        first, second = track.shot_of(pair.n0), track.shot_of(pair.n1)
+        if first == second:
+            pair.shot = first
+        else:
             pair.cut = True
             pair.motion = PairMotion(dt=pair.motion.dt, n_tracks=0)
     return track

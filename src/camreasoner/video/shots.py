@@ -34,10 +34,6 @@ class Shot:
     start_frame: int
     end_frame: int
 
-    def contains(self, frame: int) -> bool:
-        """Whether source frame number ``frame`` lies in the shot."""
-        return self.start_frame <= frame < self.end_frame
-
 
 def merge_short(cuts: list[int], first: int, stop: int, min_len: int) -> list[tuple[int, int]]:
     """Frame spans ``[a, b)`` between ``first``, the cut frames and ``stop``; a span shorter than
