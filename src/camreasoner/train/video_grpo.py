@@ -293,7 +293,7 @@ class VideoGRPOTrainer(CheckpointResumeMixin, GRPOTrainer):
         for _ in range(min(len(advantages), len(logged))):
             logged.pop()
         logged.extend(advantages.tolist())
-        for task in sorted(set(types)):
+        for task in sorted(set(types) & set(self.ema.moments)):  # (types with a scored completion so far)
             self._metrics["train"][f"ema_std/{task}"].append(self.ema.std(task))
         return output
 
