@@ -1,0 +1,211 @@
+"""Benchmark: what does GRPO add after SFT? GRPO vs EMA-GRPO vs EMA-GRPO + consistency, over seeds.
+
+Pipeline (camreasoner's own commands and modules; data as in bench/bench_learn.py):
+  1. ``camreasoner synth`` training clips (seed 0) and held-out clips (seed 1) of a four-primitive
+     task (default Pan_Left/Right + Tilt_Up/Down), ``camreasoner suite build`` on the training clips.
+  2. SFT the tiny model from scratch for a fixed number of steps.
+  3. From that checkpoint, GRPO on the suite's RL split for ``--grpo-steps`` steps, once per seed and
+     variant: ``grpo`` (TRL's group-std scaling), ``ema`` (EMA-GRPO, ``scale_rewards: ema``) and
+     ``ema_consistency`` (EMA-GRPO with the ``consistency`` reward added at weight 0.1).
+  4. ``camreasoner eval run --backend hf`` on the held-out binary questions of the task after SFT and
+     after every GRPO run: balanced accuracy and mean AP with their clip-bootstrap 95 % intervals.
+  5. results.json (every figure), curves.json and a PNG of the GRPO reward curves.
+
+Usage (with nice; a smoke scale first):
+  nice .venv/bin/python bench/bench_rl_gain.py --out /tmp/rl_gain_smoke --clips 60 --eval-clips 12 \
+      --sft-steps 40 --bare-steps 10 --grpo-steps 4 --seeds 2 --group 4 --grpo-prompts 1 \
+      --max-new-tokens 96 --bootstrap 200
+  nice .venv/bin/python bench/bench_rl_gain.py --out runs/rl_gain     # the full defaults
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_learn import CLI, make_data, recipe  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIANTS: dict[str, dict[str, Any]] = {
+    "grpo": {"scale_rewards": "group", "rewards": {"accuracy": 0.9, "format": 0.1}},
+    "ema": {"scale_rewards": "ema", "rewards": {"accuracy": 0.9, "format": 0.1}},
+    "ema_consistency": {"scale_rewards": "ema", "rewards": {"accuracy": 0.9, "format": 0.1, "consistency": 0.1}},
+}
+
+
+def heldout_questions(held: Path, primitives: list[str], out: Path) -> Path:
+    """The held-out clips' binary questions about the task's primitives, as one question file."""
+    from camreasoner.formats.questions import read_questions, write_questions
+
+    questions = [q for q in read_questions(held / "binary.json") if q.primitive in primitives and q.answer]
+    write_questions(out, questions)
+    return out
+
+
+def evaluate(model_dir: Path, questions: Path, video_root: Path, out: Path, a: argparse.Namespace) -> dict:
+    """``camreasoner eval run`` with the hf backend; the binary figures of its metrics.json."""
+    if not (out / "metrics.json").is_file():
+        cmd = [CLI, "eval", "run", "--bench", str(questions), "--backend", "hf", "--model", str(model_dir),
+               "--video-root", str(video_root), "--out", str(out), "--fps", "8", "--max-frames", str(a.frames),
+               "--max-pixels", str(a.pixels), "--max-new-tokens", str(a.max_new_tokens),
+               "--bootstrap", str(a.bootstrap), "--no-report"]
+        print("$", " ".join(cmd[1:]), flush=True)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    m = json.loads((out / "metrics.json").read_text())
+    m = m.get("binary", m)
+    keys = ("n_binary", "n_clips", "balanced_accuracy", "balanced_accuracy_ci", "mean_ap", "mean_ap_ci",
+            "binary_accuracy", "format_error_rate")
+    return {k: m.get(k) for k in keys}
+
+
+def grpo_run(variant: str, seed: int, sft_dir: Path, suite: Path, out: Path, a: argparse.Namespace) -> dict:
+    """One GRPO run from the SFT checkpoint; its final model directory and reward curve."""
+    from camreasoner.train.common import save_final
+    from camreasoner.train.configs import recipe_from_dict, recipe_to_dict
+    from camreasoner.train.grpo import build_trainer
+
+    raw = recipe_to_dict(recipe("grpo", suite, out, {"name_or_path": str(sft_dir)}, a, 10_000.0, a.grpo_steps))
+    raw.pop("source")
+    raw["train"]["seed"] = seed
+    if a.grpo_lr:
+        raw["train"]["learning_rate"] = a.grpo_lr
+    raw["grpo"].update(VARIANTS[variant])
+    trainer, processor, prep = build_trainer(recipe_from_dict(raw, f"bench:{variant}:{seed}"))
+    t = time.perf_counter()
+    trainer.train()
+    minutes = (time.perf_counter() - t) / 60
+    final = save_final(trainer, processor, prep.output_dir)
+    curve = [{"step": h["step"], "reward": h.get("raw/reward"), "accuracy": h.get("raw/accuracy_reward"),
+              "format": h.get("raw/format_reward"), "consistency": h.get("raw/consistency_reward"),
+              "kept": h.get("filter/kept_groups")}
+             for h in trainer.state.log_history if "raw/reward" in h]
+    return {"final": str(final), "steps": trainer.state.global_step, "minutes": round(minutes, 2), "curve": curve}
+
+
+def summarise(runs: list[dict], key: str) -> dict[str, Any]:
+    values = [r["eval"][key] for r in runs if r["eval"][key] is not None]
+    return {"mean": statistics.fmean(values) if values else None,
+            "sd": statistics.stdev(values) if len(values) > 1 else None, "values": values}
+
+
+def plot(curves: dict[str, list[list[dict]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    colors = {"grpo": "tab:blue", "ema": "tab:orange", "ema_consistency": "tab:green"}
+    for variant, runs in curves.items():
+        for i, curve in enumerate(runs):
+            steps = [c["step"] for c in curve]
+            for ax, key in zip(axes, ("reward", "accuracy"), strict=True):
+                ax.plot(steps, [c[key] if c[key] is not None else float("nan") for c in curve],
+                        color=colors[variant], alpha=0.6, label=variant if i == 0 else None)
+    axes[0].set(title="GRPO: mean weighted reward of the sampled completions", xlabel="step")
+    axes[1].set(title="GRPO: mean accuracy reward of the sampled completions", xlabel="step", ylim=(-0.02, 1.02))
+    axes[0].legend(loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench_rl_gain")
+    p.add_argument("--primitives", nargs="+", default=["Pan_Left", "Pan_Right", "Tilt_Up", "Tilt_Down"])
+    p.add_argument("--clips", type=int, default=1500)
+    p.add_argument("--eval-clips", type=int, default=120)
+    p.add_argument("--kinds", nargs="+", default=["binary"], help="suite item kinds to train on ('all': every kind)")
+    p.add_argument("--sft-steps", type=int, default=7000)
+    p.add_argument("--sft-lr", type=float, help="SFT learning rate (default: the recipe's)")
+    p.add_argument("--bare-steps", type=int, default=2000, help="SFT bare-prompt warm-up steps")
+    p.add_argument("--grpo-steps", type=int, default=300)
+    p.add_argument("--grpo-lr", type=float, help="GRPO learning rate (default: the recipe's)")
+    p.add_argument("--seeds", type=int, default=3, help="GRPO runs per variant (seeds 0..N-1)")
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--group", type=int, default=8, help="GRPO group size")
+    p.add_argument("--grpo-prompts", type=int, default=2, help="prompts per GRPO step")
+    p.add_argument("--frames", type=int, default=4)
+    p.add_argument("--pixels", type=int, default=3136)
+    p.add_argument("--size", default="112x112")
+    p.add_argument("--no-effects", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--max-new-tokens", type=int, default=144)
+    p.add_argument("--bootstrap", type=int, default=1000, help="clip-bootstrap resamples for the intervals")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--png", type=Path, help="reward curves (default: OUT/reward_curves.png)")
+    a = p.parse_args()
+    import torch
+
+    torch.set_num_threads(2)
+    from camreasoner.model.tiny import build_tiny_model
+    from camreasoner.train.common import save_final
+    from camreasoner.train.sft import build_trainer as sft_trainer
+
+    a.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    suite, held = make_data(a.out, a)
+    questions = heldout_questions(held, a.primitives, a.out / "heldout_binary.json")
+    results: dict[str, Any] = {"settings": {k: str(v) for k, v in vars(a).items()},
+                               "suite_counts": json.loads((suite / "suite.json").read_text())["counts"]}
+
+    sft_dir = a.out / "sft" / "final"
+    if not (sft_dir / "config.json").is_file():
+        base = build_tiny_model(a.out / "base_model")
+        model = {"build_tiny": False, "name_or_path": str(base)}
+        trainer, processor, prep = sft_trainer(recipe("sft", suite, a.out / "sft", model, a, 10_000.0, a.sft_steps))
+        t = time.perf_counter()
+        trainer.train()
+        results["sft"] = {"steps": trainer.state.global_step, "minutes": round((time.perf_counter() - t) / 60, 2)}
+        sft_dir = save_final(trainer, processor, prep.output_dir)
+    results["after_sft"] = evaluate(sft_dir, questions, held, a.out / "eval_sft", a)
+    print("after SFT:", results["after_sft"], flush=True)
+
+    curves: dict[str, list[list[dict]]] = {}
+    for variant in a.variants:
+        runs = []
+        for seed in range(a.seeds):
+            run_dir = a.out / f"grpo_{variant}_seed{seed}"
+            run = grpo_run(variant, seed, sft_dir, suite, run_dir, a)
+            run["eval"] = evaluate(Path(run["final"]), questions, held, run_dir / "eval", a)
+            print(f"{variant} seed {seed}:", run["steps"], "steps,", run["eval"], flush=True)
+            runs.append(run)
+        curves[variant] = [r["curve"] for r in runs]
+        results[variant] = {
+            "runs": [{k: v for k, v in r.items() if k != "curve"} for r in runs],
+            "balanced_accuracy": summarise(runs, "balanced_accuracy"),
+            "mean_ap": summarise(runs, "mean_ap"),
+        }
+    results["total_minutes"] = round((time.perf_counter() - t0) / 60, 1)
+    (a.out / "results.json").write_text(json.dumps(results, indent=1))
+    (a.out / "curves.json").write_text(json.dumps(curves))
+    png = a.png or a.out / "reward_curves.png"
+    plot(curves, png)
+
+    def fmt(v: float | None, ci: list[float] | None = None) -> str:
+        text = "   -  " if v is None else f"{v:.3f}"
+        return text + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+    s = results["after_sft"]
+    print(f"\nheld-out binary questions: {s['n_binary']} on {s['n_clips']} clips; {', '.join(a.primitives)}")
+    print(f"after SFT: balanced acc {fmt(s['balanced_accuracy'], s['balanced_accuracy_ci'])}, "
+          f"mean AP {fmt(s['mean_ap'], s['mean_ap_ci'])}")
+    for variant in a.variants:
+        for seed, r in enumerate(results[variant]["runs"]):
+            e = r["eval"]
+            print(f"{variant:<16} seed {seed}: {r['steps']} steps; balanced acc "
+                  f"{fmt(e['balanced_accuracy'], e['balanced_accuracy_ci'])}, mean AP {fmt(e['mean_ap'], e['mean_ap_ci'])}")
+        b, m = results[variant]["balanced_accuracy"], results[variant]["mean_ap"]
+        print(f"{variant:<16} mean over seeds: balanced acc {fmt(b['mean'])}, mean AP {fmt(m['mean'])}")
+    print(f"reward curves: {png}; all figures: {a.out / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
