@@ -153,6 +153,8 @@ def test_fps_zero_is_every_decoded_frame_and_negative_is_refused(cut_clip):
     bad = run("analyze", cut_clip, "--fps", "-1")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().splitlines() == ["error: --fps must be >= 0 (0: every decoded frame), got -1.0"]
+    vlm = run("analyze", cut_clip, "--backend", "always-no", "--fps", "0")
+    assert vlm.returncode == 2 and len(vlm.stderr.strip().splitlines()) == 1 and "VLM backends need" in vlm.stderr
 
 
 def test_variable_frame_rate_tolerance(tmp_path):
