@@ -40,8 +40,6 @@ def broken(kind: str) -> object:
         data["primitives"]["Move_Left"]["context"] = data["primitives"]["Move_Left"]["context"][:-1]
     elif kind == "prior":
         data["primitives"]["Tilt_Up"]["prior"] = 1.0
-    elif kind == "asymmetric":
-        data["primitives"]["Move_Left"]["context"][1] += 1.0
     elif kind == "list":
         data = [data]
     return data
@@ -50,7 +48,6 @@ def broken(kind: str) -> object:
 @pytest.mark.parametrize("kind, words", [
     ("version", "version"), ("no_version", "version"), ("missing", "Pan_Left"), ("unit", "Zoom_In.unit"),
     ("a", "Static.a"), ("context", "Move_Left.context"), ("list", "top level"), ("prior", "Tilt_Up.prior"),
-    ("asymmetric", "Move_Left and Move_Right"),
 ])
 def test_schema_errors_are_one_line_naming_the_file(tmp_path, kind, words):
     path = tmp_path / "cal.json"

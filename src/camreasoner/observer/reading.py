@@ -152,15 +152,14 @@ def context_values(primitive: str, cues: ClipCues) -> list[float]:
 
 
 CALIBRATION_VERSION = 2
-CALIBRATION_KEYS = ("unit", "a", "b", "context", "prior")
 
 
 def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
     """The ``primitives`` table of a calibration document, after checking its schema: the
     ``version``, all 15 primitives, a positive ``unit``, numeric ``a``/``b``, one ``context``
-    coefficient per context cue, a ``prior`` in (0, 1), and opposite primitives with the same
-    values (a mirrored or reversed clip gets mirrored scores). Raises one-line ``CamReasonerError``
-    naming ``source``."""
+    coefficient per context cue and a ``prior`` in (0, 1). Raises one-line ``CamReasonerError``
+    naming ``source``. (The shipped file gives opposite primitives the same values, so a mirrored
+    clip gets mirrored scores; a file that does not is still valid.)"""
     def bad(problem: str) -> CamReasonerError:
         return CamReasonerError(f"{source}: bad observer calibration: {problem}")
 
@@ -192,9 +191,6 @@ def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
             raise bad(f"{p}.context must be a list of {want} numbers")
         if not number(params.get("prior")) or not 0.0 < params["prior"] < 1.0:
             raise bad(f"{p}.prior must be a number in (0, 1)")
-    for p, q in OPPOSITES.items():
-        if any(table[p].get(k) != table[q].get(k) for k in CALIBRATION_KEYS):
-            raise bad(f"{p} and {q} must have the same unit, a, b, context and prior (opposites are symmetric)")
     return table
 
 

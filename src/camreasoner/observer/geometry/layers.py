@@ -42,6 +42,14 @@ class LayerOptions:
     alignment: float = 0.5
     """Parallax of a static object lines up with the camera layer's own motion at it: a cosine
     below this (or a camera layer that barely moves) makes the layer a subject."""
+    spread: float = 0.5
+    """A lone layer moving over a still camera layer is a subject unless it covers this share of the
+    frame's occupied cells (then it may be the nearer part of the scene, seen translating)."""
+    rigid: float = 0.0025
+    """... and holds depth: fewer than ``rigid_share`` of its tracks fit one homography within this
+    (a rigid object moving on its own fits one tightly; near scenery at several depths does not)."""
+    rigid_share: float = 0.8
+    """See ``rigid``."""
     either_sign: bool = False
     """Accept parallax against the camera layer's motion as well as along it (a camera layer
     nearer than the object)."""
@@ -143,10 +151,13 @@ def motion_layers(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
     still = float(np.median(np.linalg.norm(_apply(Hc, cam_pts) - cam_pts, axis=1))) < thr
     if still:
         # A still camera layer (a fixed camera, or a translation seen against a far background):
-        # parallax only when several layers move coherently (one direction, or all out of / into
-        # the frame's centre); a lone or incoherent mover is a subject.
+        # parallax only from a lone mover spread over the frame, or from several layers moving
+        # coherently (one direction, or all out of / into the frame's centre); a compact lone mover
+        # or incoherent movers are subjects.
         ref = moving[0][1] if moving else None
-        coherent = len(moving) >= 2 and (
+        spread = len(moving) == 1 and out.coverage[moving[0][0]] >= opts.spread and \
+            _depth_inside(p0[label == moving[0][0]], p1[label == moving[0][0]], opts.rigid * diag, opts.rigid_share)
+        coherent = spread or len(moving) >= 2 and (
             all(_cos(r, ref) >= opts.alignment for _, r, _, _ in moving)
             or all(_cos(r, rad) >= opts.alignment for _, r, _, rad in moving)
             or all(_cos(r, rad) <= -opts.alignment for _, r, _, rad in moving)
@@ -174,6 +185,15 @@ def _parallax_possible(residual: np.ndarray, flow: np.ndarray, radial: np.ndarra
     if opts.either_sign:
         return abs(radial_flow) >= opts.alignment and abs(radial_res) >= opts.alignment
     return radial_flow * float(np.sign(radial_res)) >= opts.alignment and abs(radial_res) >= opts.alignment
+
+
+def _depth_inside(p0: np.ndarray, p1: np.ndarray, tol: float, share: float) -> bool:
+    """Whether a layer's tracks ``p0 -> p1`` hold depth: fewer than ``share`` of them fit one
+    homography within ``tol`` px."""
+    if len(p0) < 8:
+        return False
+    H, mask = cv2.findHomography(p0, p1, cv2.RANSAC, tol, maxIters=200, confidence=0.99)
+    return H is None or float(mask.mean()) < share
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:
