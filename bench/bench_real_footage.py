@@ -51,9 +51,10 @@ SETS = (
     ("tree-hand", "tree", "report", 2102),
     ("rendered", "rendered", "report", 3103),
 )
-TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101) and on rendered sets of its "
-            "own seeds; never on the report sets (seeds 2101, 2102, 3103), on tree.avi (a source no "
-            "calibration uses) nor on the real shots")  # fmt: skip
+TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101), on other vtest seeds that "
+            "are not report seeds (its layer rules also looked at 1201) and on rendered sets of its own "
+            "seeds (calibration 7-9, design 11); never on the report sets (seeds 2101, 2102, 3103), on "
+            "tree.avi (a source no calibration uses) nor on the real shots")  # fmt: skip
 
 
 @dataclass
