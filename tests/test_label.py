@@ -200,6 +200,27 @@ def test_timeline_finds_a_pan_then_a_stop():
     assert abs(segs[0]["end"] - 2.1) <= 0.3 and segs[0]["start"] == 0.0 and segs[-1]["end"] == 4.0
 
 
+def test_timeline_search_is_ruptures_pelt_and_takes_an_hour_long_shot():
+    import ruptures as rpt
+
+    rng = np.random.default_rng(1)
+    t0 = np.arange(0, 75.0, 0.25)
+    rates = rng.normal(0, 0.6, (len(t0), 7))
+    rates[(t0 // 10) % 2 == 1, 1] += 5.0  # tilting up for 10 s every 20 s
+    opts = TimelineOptions()
+    scaled = rates / np.array([opts.scale[f] for f in opts.scale])
+    pelt = rpt.Pelt(model="l2", min_size=2, jump=1).fit(scaled).predict(pen=opts.penalty)
+    series = MotionSeries(t0, t0 + 0.25, rates, np.ones(len(t0), bool))
+    starts = [s["start"] for s in timeline(series, 0.0, 75.0, opts, [])][1:]
+    assert starts and set(starts) <= {float(t0[b]) for b in pelt[:-1]}
+    hour = np.arange(0, 3600.0, 0.25)  # 14,400 pairs: a still camera, one pan from 1800 s to 1830 s
+    rates = rng.normal(0, 0.3, (len(hour), 7))
+    rates[(hour >= 1800) & (hour < 1830), 0] -= 6.0
+    segs = timeline(MotionSeries(hour, hour + 0.25, rates, np.ones(len(hour), bool)), 0.0, 3600.0, opts, [])
+    assert [s["label"] for s in segs] == ["Static", "Pan_Left", "Static"]
+    assert abs(segs[1]["start"] - 1800) <= 0.5 and abs(segs[1]["end"] - 1830) <= 0.5
+
+
 def test_view_writes_a_self_contained_page(labelled, tmp_path):
     out, _ = labelled
     res = cli("view", str(out))
