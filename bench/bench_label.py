@@ -1,6 +1,6 @@
 """Benchmark of `camreasoner label` on a built library of >= 200 videos, in one run.
 
-Usage: ``nice python bench/bench_label.py [--work DIR] [--long-minutes 10]``.
+Usage: ``nice python bench/bench_label.py [--work DIR] [--long-minutes 60]``.
 
 The library: rendered clips (camreasoner synth, 160x120 and 320x240, H.264), `sequence` clips
 (two motions in sequence, known change time), concatenations of rendered clips with known cuts,
@@ -12,7 +12,8 @@ It prints: video-seconds labelled per wall-second with 1 and 2 workers and their
 rate for decoding the files alone and for Open-Sora's flow tagger (bench/opensora_tagger.py);
 cut F1 at a 2-frame tolerance on the concatenations; timeline changes found within 0.3 s on the
 sequence clips; peak memory (max RSS of the labelling process) on a short and on a long video;
-ten SIGKILLs of the process group at random moments of one run, then the same command, compared
+ten SIGKILLs of the process group at random moments of one run (each while work is left: at a
+random count of stored videos plus a random fraction of a video), then the same command, compared
 row for row with the uninterrupted run's shots.parquet; and the exit code and error count.
 """
 
@@ -195,27 +196,64 @@ def timeline_hits(rows: list[dict], changes: dict[str, float], tol: float = 0.3)
 
 
 def long_video(path: Path, minutes: float, src: Path) -> None:
-    frames, _ = read_frames(src, 0.0, 10.0, size=(160, 120))
-    loop = frames + frames[::-1]
-    n = int(minutes * 60 * 12)
+    """A ``minutes``-long 160x90 H.264 video: 10 s of ``src`` forward then backward (no cut where the
+    loop closes), encoded once and repeated by stream copy (packets re-timed, nothing re-encoded)."""
     import av
 
-    with av.open(str(path), mode="w") as c:
+    frames, _ = read_frames(src, 0.0, 10.0, size=(160, 90))
+    unit = path.with_suffix(".unit.mp4")
+    with av.open(str(unit), mode="w") as c:
         s = c.add_stream("libx264", rate=12)
-        s.width, s.height, s.pix_fmt = 160, 120, "yuv420p"
-        s.options = {"preset": "ultrafast"}
-        for i in range(n):
-            for p in s.encode(av.VideoFrame.from_ndarray(loop[i % len(loop)], format="rgb24")):
+        s.width, s.height, s.pix_fmt = 160, 90, "yuv420p"
+        s.options = {"preset": "ultrafast", "bframes": "0"}
+        for f in frames + frames[::-1]:
+            for p in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
                 c.mux(p)
         for p in s.encode():
             c.mux(p)
+    with av.open(str(unit)) as inp:
+        ist = inp.streams.video[0]
+        packets = [p for p in inp.demux(ist) if p.size]
+        step = max(p.pts for p in packets) + packets[1].pts - packets[0].pts  # one unit in time-base ticks
+        copies = max(1, round(minutes * 60 / (len(packets) / 12)))
+        with av.open(str(path), mode="w") as out:
+            ost = out.add_stream_from_template(ist)
+            for k in range(copies):
+                for p in packets:
+                    q = av.Packet(bytes(p))
+                    q.pts, q.dts, q.is_keyframe, q.time_base = p.pts + k * step, p.dts + k * step, p.is_keyframe, ist.time_base
+                    q.stream = ost
+                    out.mux(q)
+    unit.unlink()
+
+
+def kill_run(args: list[str], out: Path, n_videos: int, kills: int, rng: random.Random, wall: float) -> int:
+    """SIGKILL the process group of ``kills`` runs of ``args``, each at a random moment while it still
+    has work: kill k waits until a random target count of stored parts (spread over the library, in
+    increasing order) and then a random further part of one video's expected time. Returns how many
+    kills hit a running process before it finished (label.json absent)."""
+    parts = out / "work" / "parts"
+    targets = sorted(rng.sample(range(1, n_videos - 2), kills))
+    per_video = wall / n_videos
+    landed = 0
+    for target in targets:
+        proc = subprocess.Popen([CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        while proc.poll() is None and len(list(parts.glob("[0-9a-f]*.parquet"))) < target:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, per_video))
+        if proc.poll() is None and not (out / "label.json").exists():
+            landed += 1
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return landed
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--long-minutes", type=float, default=10.0)
+    ap.add_argument("--long-minutes", type=float, default=60.0)
     ap.add_argument("--kills", type=int, default=10)
     a = ap.parse_args()
     work = a.work or Path(tempfile.mkdtemp(prefix="bench_label_"))
@@ -226,10 +264,10 @@ def main() -> None:
     print(f"library: {len(lib['videos'])} videos ({len(lib['videos']) - len(good)} broken), "
           f"{secs:.0f} video-seconds, built in {time.time() - t0:.0f} s; load {os.getloadavg()[0]:.1f}")
     common = ["label", str(lib["list"]), "--quiet"]
-    rates = {}
+    rates, walls = {}, {}
     for w in (1, 2):
         rc, wall, rss = run_cli([*common, "--out", str(work / f"out_w{w}"), "--workers", str(w)])
-        rates[w] = secs / wall
+        rates[w], walls[w] = secs / wall, wall
         print(f"label --workers {w}: exit {rc}, {wall:.1f} s, {rates[w]:.1f} video-s/s, max RSS {rss / 1024:.0f} MiB")
     same = pq.read_table(work / "out_w1" / "shots.parquet").equals(pq.read_table(work / "out_w2" / "shots.parquet"))
     print(f"scaling 2 vs 1 workers: x{rates[2] / rates[1]:.2f}; rows identical: {same}")
@@ -252,25 +290,18 @@ def main() -> None:
     print(f"timeline: {hits}/{n} sequence clips with a change within 0.3 s (median error {med:.2f} s)")
     errors = [json.loads(x) for x in (work / "out_w1" / "errors.jsonl").read_text().splitlines()]
     print(f"broken: {len(errors)} in errors.jsonl (built {lib['broken']} + 1 missing)")
-    rng = random.Random(a.seed)
     kill_out = work / "out_kill"
     args = [*common, "--out", str(kill_out), "--workers", "2"]
-    kills = 0
-    for _ in range(a.kills):
-        proc = subprocess.Popen([CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-        try:
-            proc.wait(timeout=rng.uniform(1.5, 4.5))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            kills += 1
+    landed = kill_run(args, kill_out, len(lib["videos"]), a.kills, random.Random(a.seed), walls[2])
     rc, wall, _ = run_cli(args)
     ref = pq.read_table(work / "out_w1" / "shots.parquet")
     got = pq.read_table(kill_out / "shots.parquet")
-    print(f"faults: {kills} SIGKILLs, then the same command: exit {rc}; shots.parquet equals the "
+    print(f"faults: {landed} of {a.kills} SIGKILLs landed mid-run, then the same command: exit {rc}; "
+          f"shots.parquet equals the "
           f"uninterrupted run's: {got.equals(ref)} ({got.num_rows} rows)")
-    src = next(Path(v) for v in good if "real_vtest" in v)
+    from camreasoner.testing.sample_clips import available_clips
+
+    src = available_clips()["vtest"]
     for minutes in (1.0, a.long_minutes):
         lv = work / f"long_{minutes:g}min.mp4"
         long_video(lv, minutes, src)
