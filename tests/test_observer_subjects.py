@@ -89,3 +89,33 @@ def test_a_mirrored_clip_gets_mirrored_scores(tmp_path, primitive, axis):
     for p in PRIMITIVES:
         assert b.primitives[twin[p]] == a.primitives[p], p
         assert abs(b.scores[twin[p]] - a.scores[p]) < 0.05, (p, a.scores[p], b.scores[twin[p]])
+
+
+def test_a_subject_as_large_as_the_background_is_a_conflict(tmp_path):
+    frames = rendered("Static", 5)
+    h, w = frames[0].shape[:2]
+    rh, rw = int(0.75 * h), int(0.62 * w)  # nearly half of the frame
+    patch = np.repeat(texture(4, 512)[:rh, :rw, None], 3, axis=2)
+    out = []
+    for k, frame in enumerate(frames):
+        x = int(4 + k * (w - rw - 8) / (len(frames) - 1))
+        frame = frame.copy()
+        frame[(h - rh) // 2: (h - rh) // 2 + rh, x: x + rw] = patch
+        out.append(frame)
+    path = tmp_path / "large.mp4"
+    write_mp4(path, out, 12.0, crf=12)
+    reading = analyze_video(path)
+    layers = reading.measurements["layers"]
+    assert layers["conflict"] and layers["conflict_share"] >= 0.5, layers
+    assert "The evidence conflicts" in reading.observation
+    assert not any(reading.primitives[p] for p in PRIMITIVES if p != "Static"), reading.scores
+    # the scores are shrunk toward the priors: nearer to them than the same cues without the conflict
+    from camreasoner.observer.geometry import ClipCues
+    from camreasoner.observer.reading import load_calibration, score_cues
+
+    cues = ClipCues(**reading.measurements["cues"])
+    plain = score_cues(ClipCues(**{**reading.measurements["cues"], "conflict_share": 0.0}))
+    prior = {p: v["prior"] for p, v in load_calibration().items()}
+    assert score_cues(cues) == pytest.approx(reading.scores)
+    assert all(abs(reading.scores[p] - prior[p]) <= abs(plain[p] - prior[p]) + 1e-9 for p in PRIMITIVES)
+    assert any(abs(reading.scores[p] - plain[p]) > 0.05 for p in PRIMITIVES)
