@@ -200,7 +200,7 @@ def long_video(path: Path, minutes: float, src: Path) -> None:
     loop closes), encoded once and repeated by stream copy (packets re-timed, nothing re-encoded)."""
     import av
 
-    frames, _ = read_frames(src, 0.0, 10.0, size=(160, 90))
+    frames = read_frames(src, 0.0, 30.0, size=(160, 90))[0][:120]  # 10 s at 12 fps
     unit = path.with_suffix(".unit.mp4")
     with av.open(str(unit), mode="w") as c:
         s = c.add_stream("libx264", rate=12)
