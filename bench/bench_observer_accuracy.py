@@ -55,7 +55,7 @@ def measure_set(root: Path, keep: dict[str, tuple[ClipCues, dict]] | None = None
     path -> (cues, measurements)."""
     out = []
     for label in read_labels(root / "labels.jsonl"):
-        cues, measurements, _ = measure_video(root / label.path, ObserverOptions())
+        cues, measurements, _, _ = measure_video(root / label.path, ObserverOptions())
         out.append((label.primitives, cues))
         if keep is not None:
             keep[label.path] = (cues, measurements)

@@ -1,5 +1,6 @@
 """Shots and long videos: per-shot readings in one decode, no motion across a cut, sampling at a fixed
-rate whatever the clip's length, the variable-frame-rate tolerance, ``--fps 0``."""
+rate whatever the clip's length, scores and decisions that do not depend on a shot's length, the
+variable-frame-rate tolerance, ``--fps 0``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ import pytest
 from observer_scenes import render_clip, texture, write_clip, write_timed_clip
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.observer.reading import ObserverOptions, analyze_shots, analyze_video
+from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.observer.geometry.cues import window_slices
+from camreasoner.observer.reading import (
+    ObserverOptions,
+    analyze_shots,
+    analyze_video,
+    measure_video,
+    score_cues,
+)
+from camreasoner.testing.sample_clips import available_clips
 from camreasoner.video.decode import probe
 from camreasoner.video.reader import SAMPLE_TOLERANCE, VideoReader
 from camreasoner.video.shots import detect_shots
@@ -119,8 +129,13 @@ def pans(tmp_path_factory):
             60: write_clip(root / "pan60.mp4", frames, fps=FPS)}
 
 
-def test_a_one_minute_pan_keeps_its_full_angle_and_rate(pans):
-    readings = {n: analyze_video(path) for n, path in pans.items()}
+@pytest.fixture(scope="module")
+def pan_readings(pans):
+    return {n: analyze_video(path) for n, path in pans.items()}
+
+
+def test_a_one_minute_pan_keeps_its_full_angle_and_rate(pan_readings):
+    readings = pan_readings
     long = readings[60].measurements
     assert long["shots"] == 1 and long["frames"] >= 235  # 4 fps over the minute, no spreading cap
     true_angle = PAN_RATE * long["span_s"]
@@ -128,6 +143,60 @@ def test_a_one_minute_pan_keeps_its_full_angle_and_rate(pans):
     rates = {n: r.measurements["cues"]["pan_deg"] / r.measurements["span_s"] for n, r in readings.items()}
     assert rates[60] == pytest.approx(rates[10], rel=0.05)
     assert readings[60].primitives["Pan_Right"]
+
+
+def test_scoring_windows_span_three_seconds_and_cover_the_shot():
+    assert window_slices([0.25] * 11, 3.0, 1.5) == [slice(0, 11)]  # a 3-s clip: one window, every pair
+    assert window_slices([0.25] * 12, 3.0, 1.5) == [slice(0, 12)]
+    long = window_slices([0.25] * 239, 3.0, 1.5)
+    assert len(long) == 39 and all(s.stop - s.start == 12 for s in long)
+    assert long[0].start == 0 and long[-1].stop == 239
+    assert all(b.start - a.start <= 6 for a, b in zip(long, long[1:], strict=False))
+    assert window_slices([], 3.0, 1.5) == []
+
+
+def test_a_one_minute_pan_reads_the_pan_alone_with_the_scores_of_ten_seconds(pan_readings):
+    readings = pan_readings
+    long = readings[60]
+    assert long.answer == "Pan_Right" and long.measurements["windows"] == 39
+    assert readings[10].measurements["windows"] == 6
+    for p in PRIMITIVES:
+        assert long.scores[p] == pytest.approx(readings[10].scores[p], abs=0.02), p
+    assert max(v for p, v in long.scores.items() if p != "Pan_Right") < 0.1
+    # the shot's totals still describe the whole minute
+    assert long.measurements["cues"]["pan_deg"] == pytest.approx(PAN_RATE * long.measurements["span_s"], rel=0.10)
+    assert "pans right by 11" in long.observation
+
+
+def test_a_three_second_clip_is_scored_on_its_whole_shot_as_one_window(tmp_path):
+    clip = write_clip(tmp_path / "pan3.mp4", panorama_frames(3.0), fps=FPS)
+    for options in (ObserverOptions(), ObserverOptions(fps=0)):
+        reading = analyze_video(clip, options)
+        cues = measure_video(clip, options)[0]
+        assert reading.measurements["windows"] == 1 and reading.measurements["span_s"] <= 3.0
+        assert reading.scores == score_cues(cues)
+        assert reading.answer == "Pan_Right"
+
+
+@pytest.fixture(scope="module")
+def still_minute(tmp_path_factory):
+    """A fixed camera for a minute: the first panorama view with fresh sensor noise in every frame."""
+    view = panorama_frames(1.0 / FPS)[0].astype(np.int16)
+    rng = np.random.default_rng(0)
+    frames = [np.clip(view + rng.integers(-6, 7, view.shape), 0, 255).astype(np.uint8) for _ in range(60 * FPS)]
+    return write_clip(tmp_path_factory.mktemp("still") / "still60.mp4", frames, fps=FPS)
+
+
+def test_a_one_minute_still_shot_reads_static(still_minute):
+    reading = analyze_video(still_minute)
+    assert reading.answer == "Static" and reading.measurements["windows"] == 39
+
+
+@pytest.mark.skipif("vtest" not in available_clips(), reason="vtest.avi (Debian's opencv-doc) is not installed")
+def test_vtest_a_fixed_camera_for_eighty_seconds_reads_static():
+    reading = analyze_video(available_clips()["vtest"])
+    assert reading.measurements["span_s"] > 75 and reading.measurements["windows"] > 40
+    assert reading.answer == "Static"
 
 
 def test_sampling_spacing_does_not_depend_on_the_length_and_a_cap_truncates(pans):

@@ -21,7 +21,7 @@ from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.ota import format_ota
 from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES, answer_string
 from camreasoner.core.types import BackendResponse
-from camreasoner.observer.geometry import ClipCues, integrate_pairs, intrinsics
+from camreasoner.observer.geometry import ClipCues, integrate_pairs, integrate_windows, intrinsics
 from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, track_video
 from camreasoner.qa.question_map import OTHERS, conditions_hold, map_question, option_probabilities
 from camreasoner.video.shots import Shot
@@ -232,6 +232,19 @@ def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> di
             for p in PRIMITIVES}
 
 
+def score_shot(cues: ClipCues, windows: list[ClipCues] | None = None,
+               calibration: dict[str, dict] | None = None) -> dict[str, float]:
+    """A shot's scores: those of its cues when it fits in one scoring window (``windows`` empty);
+    otherwise, per primitive, the mean of its windows' scores weighted by their measured duration,
+    so the decisions do not depend on the shot's length."""
+    weights = [w.duration * w.valid_pairs / w.pairs for w in windows or () if w.valid_pairs]
+    if not weights:
+        return score_cues(cues, calibration)
+    scored = [score_cues(w, calibration) for w in windows or () if w.valid_pairs]
+    total = sum(weights)
+    return {p: sum(wt * s[p] for wt, s in zip(weights, scored, strict=True)) / total for p in PRIMITIVES}
+
+
 def decide(scores: dict[str, float], parallax_share: float | None = None) -> dict[str, bool]:
     """Decisions from scores: Yes at >= 0.5, the stronger of two opposites, Static alone.
 
@@ -253,14 +266,15 @@ def decide(scores: dict[str, float], parallax_share: float | None = None) -> dic
 
 
 def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frames: list[float]
-                       ) -> tuple[ClipCues, dict[str, Any], list[str]]:
-    """Cues and measurements of shot ``index`` from its ``pairs`` (both frames inside it) and the
-    times of its sampled ``frames``."""
+                       ) -> tuple[ClipCues, dict[str, Any], list[str], list[ClipCues]]:
+    """Cues, measurements, warnings and scoring windows (see :func:`score_shot`) of shot ``index``
+    from its ``pairs`` (both frames inside it) and the times of its sampled ``frames``."""
     shot = track.shots[index]
     size = track.size
     K = intrinsics(*size)
     motions = [p.motion for p in pairs]
     cues = integrate_pairs(motions, size, float(K[0, 0]))
+    windows = integrate_windows(motions, size, float(K[0, 0]))
     info = track.info
     valid = [m for m in motions if m.valid]
     cuts = sum(p.cut for p in pairs)
@@ -276,6 +290,7 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
         "tracks_per_pair": int(np.median([m.n_tracks for m in motions])) if motions else 0,
         "unreliable_pairs": len(pairs) - len(valid) - cuts,
         "cuts": cuts,
+        "windows": max(1, len(windows)),
         "cues": cues.to_dict(),
     }
     warnings = list(track.warnings)
@@ -287,7 +302,7 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
             f"{info.path}: only {len(valid)} of {len(pairs)} frame pairs had enough texture to track; "
             "the reading is unreliable"
         )
-    return cues, measurements, warnings
+    return cues, measurements, warnings, windows
 
 
 def _main_shot(track: Track, pairs: list[list[TrackedPair]]) -> int:
@@ -297,9 +312,10 @@ def _main_shot(track: Track, pairs: list[list[TrackedPair]]) -> int:
     return next((i for i in order if any(not p.cut for p in pairs[i])), order[0])
 
 
-def measure_video(path: str | os.PathLike[str], options: ObserverOptions) -> tuple[ClipCues, dict[str, Any], list[str]]:
+def measure_video(path: str | os.PathLike[str], options: ObserverOptions
+                  ) -> tuple[ClipCues, dict[str, Any], list[str], list[ClipCues]]:
     """Stream the clip once and measure its main shot (see :func:`analyze_shots`): cues,
-    measurements, warnings."""
+    measurements, warnings and scoring windows."""
     track = track_video(path, options)
     pairs, frames = track.by_shot()
     main = _main_shot(track, pairs)
@@ -315,11 +331,13 @@ def layer_summary(cues: ClipCues) -> dict[str, Any]:
 
 
 def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], warnings: list[str],
-                      calibration: dict[str, dict[str, float]] | None = None) -> Reading:
-    """Scores, decisions and O-T-A text from measured cues."""
+                      calibration: dict[str, dict[str, float]] | None = None,
+                      windows: list[ClipCues] | None = None) -> Reading:
+    """Scores (:func:`score_shot`), decisions and O-T-A text from a shot's measured cues and its
+    scoring windows."""
     from camreasoner.observer.text import observation_text, think_text
 
-    scores = score_cues(cues, calibration)
+    scores = score_shot(cues, windows, calibration)
     primitives = decide(scores, cues.parallax_share)
     measurements = {**measurements, "layers": layer_summary(cues)}
     moving_share = max(0.0, 1.0 - cues.rigid_share)
@@ -353,16 +371,18 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     track = track_video(path, options)
     video = str(path)
     pairs, frames = track.by_shot()
-    shots = [ShotReading(shot, reading_from_cues(video, *_shot_measurements(track, i, pairs[i], frames[i])))
-             for i, shot in enumerate(track.shots)]
+    shots = []
+    for i, shot in enumerate(track.shots):
+        cues, measurements, warnings, windows = _shot_measurements(track, i, pairs[i], frames[i])
+        shots.append(ShotReading(shot, reading_from_cues(video, cues, measurements, warnings, windows=windows)))
     for item, own in zip(shots, pairs, strict=True):
         item.reading.series = [p.rates() for p in own]
     main = _main_shot(track, pairs)
-    cues, measurements, warnings = _shot_measurements(track, main, pairs[main], frames[main])
+    cues, measurements, warnings, windows = _shot_measurements(track, main, pairs[main], frames[main])
     n = len(track.shots)
     measurements.update(cuts=measurements["cuts"] + n - 1, shots=n, shot=main, clip_frames=len(track.frames),
                         clip_span_s=round(track.frames[-1][1] - track.frames[0][1], 3))
-    reading = reading_from_cues(video, cues, measurements, warnings)
+    reading = reading_from_cues(video, cues, measurements, warnings, windows=windows)
     if n > 1:
         s = track.shots[main]
         reading.observation += (f" The clip holds {n} shots; this reading is shot {main + 1}'s "

@@ -119,8 +119,9 @@ def measure(
         if custom is None:
             reading = analyze_video(video, observer)
         else:
-            cues, measurements, warnings = measure_video(video, observer)
-            reading = reading_from_cues(str(video), cues, measurements, warnings, load_calibration(str(custom)))
+            cues, measurements, warnings, windows = measure_video(video, observer)
+            reading = reading_from_cues(str(video), cues, measurements, warnings, load_calibration(str(custom)),
+                                        windows)
         result = reading.to_json()
         result["warnings"] = list(reading.warnings)
     except CamReasonerError as exc:

@@ -91,6 +91,11 @@ class ClipOptions:
     single pair (a hand entering the frame, a failed fit) does not make a camera move."""
     conflict_pairs: float = 0.5
     """The clip's evidence conflicts when at least this share of its pairs is in conflict."""
+    window_s: float = 3.0
+    """Scoring window (s): the length of the clips the calibration was fitted on. A shot longer
+    than one window is scored window by window (see :func:`integrate_windows`)."""
+    window_stride_s: float = 1.5
+    """Start-to-start spacing of the scoring windows (s)."""
 
 
 def _capped(trans: np.ndarray, ratio: float) -> np.ndarray:
@@ -152,3 +157,38 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
         cues.foe_x = float(0.5 + focal * trans[:, 0].sum() / tz / w)
         cues.foe_y = float(0.5 + focal * trans[:, 1].sum() / tz / h)
     return cues
+
+
+def window_slices(dts: Sequence[float], window_s: float, stride_s: float) -> list[slice]:
+    """Runs of consecutive pairs (of durations ``dts``) spanning ``window_s`` seconds, starting every
+    ``stride_s`` seconds, the last one ending with the shot; one run of every pair when the shot
+    spans at most ``window_s``."""
+    if not len(dts):
+        return []
+    ends = np.cumsum(np.asarray(dts, dtype=float))
+    starts = ends - np.asarray(dts, dtype=float)
+    total = float(ends[-1])
+    eps = 1e-6
+    if total <= window_s + eps:
+        return [slice(0, len(dts))]
+    count = math.ceil((total - window_s) / stride_s - eps) + 1
+    out: list[slice] = []
+    for k in range(count):
+        a = min(k * stride_s, total - window_s)
+        i = int(np.searchsorted(starts, a - eps, side="left"))
+        j = int(np.searchsorted(ends, a + window_s + eps, side="right"))
+        if j > i and (not out or (out[-1].start, out[-1].stop) != (i, j)):
+            out.append(slice(i, j))
+    return out
+
+
+def integrate_windows(pairs: Sequence[PairMotion], size: tuple[int, int], focal: float,
+                      options: ClipOptions | None = None) -> list[ClipCues]:
+    """Cues of each scoring window of a shot (:func:`window_slices` over the pairs' ``dt``), each
+    integrated as a clip of its own; empty when the shot fits in one window (its cues are the
+    shot's own)."""
+    opts = options or ClipOptions()
+    slices = window_slices([p.dt for p in pairs], opts.window_s, opts.window_stride_s)
+    if len(slices) <= 1:
+        return []
+    return [integrate_pairs(pairs[s], size, focal, opts) for s in slices]
