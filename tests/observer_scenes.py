@@ -124,12 +124,15 @@ def write_clip(path: Path, frames: list[np.ndarray], fps: int = 6, codec: str = 
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
         stream.pix_fmt = "yuv420p"
-        if codec == "libx264":
-            stream.options = {"crf": "12", "preset": "veryfast"}
+        if codec == "libx264":  # as synth.writer: the bytes depend only on the frames
+            stream.options = {"crf": "12", "preset": "veryfast", "threads": "1", "x264-params": "mbtree=0"}
+            stream.codec_context.thread_count = 1
         if rotation is not None:
             stream.set_display_rotation(rotation)
         for img in frames:
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="gray").reformat(format="yuv420p")
+            # OpenCV's colour conversion: PyAV's own made the bytes vary between runs
+            yuv = cv2.cvtColor(cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_GRAY2RGB), cv2.COLOR_RGB2YUV_I420)
+            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
