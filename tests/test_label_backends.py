@@ -1,5 +1,5 @@
 """camreasoner label with a question-answering backend (baselines, the tiny Qwen2.5-VL), shot spans
-for the backends, and the shots of one video as separate suite clips."""
+for the backends, a backend on Ray, and the shots of one video as separate suite clips."""
 
 from __future__ import annotations
 
@@ -145,3 +145,18 @@ def test_suite_build_measures_each_shot_of_one_video_on_its_own_span(tmp_path):
     assert len(measured) == 2  # one suite clip per shot, each cut to its span
     pan, zoom = (measured[v] for v in sorted(measured))
     assert pan["Pan_Left"] and not pan["Zoom_In"] and zoom["Zoom_In"] and not zoom["Pan_Left"]
+
+
+@pytest.mark.slow
+def test_ray_local_with_a_backend_gives_the_in_process_rows(library, tmp_path):
+    videos = [str(library["a"]), str(library["cut"])]
+    ref = tmp_path / "local"
+    assert run_label(videos, ref, LabelOptions(backend="always-no", progress=False)).failed == 0
+    ray = cli("label", *videos, "--out", str(tmp_path / "ray"), "--backend", "always-no", "--ray-address", "local",
+              "--workers", "2", "--quiet")
+    assert ray.returncode == 0, ray.stderr
+    rows = _rows(ref)
+    assert len(rows) == 3 and {r["backend"] for r in rows} == {"always-no"}
+    assert _rows(tmp_path / "ray") == rows  # each Ray task builds the backend from the run's options
+    assert json.loads((tmp_path / "ray" / "work" / "run.json").read_text()) == json.loads(
+        (ref / "work" / "run.json").read_text())
