@@ -2,7 +2,9 @@
 
 Change points come from ruptures (PELT, L2 cost, as ``KernelCPD`` with a linear kernel: the same
 search in C, so an hour-long shot takes milliseconds) over the rates scaled by TimelineOptions.scale;
-each segment is named by the families whose mean scaled rate passes ``moving`` (``Static`` when none).
+each segment is named by the families whose mean scaled rate passes ``moving`` (``Static`` when none);
+each change between segments of different motion is then timed inside the frame pairs around it
+(:func:`_change_time`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import numpy as np
 
 from camreasoner.label.options import TimelineOptions
 
+# a pair whose mix fraction lies this far outside [0, 1] fits neither motion (an unreadable pair)
+OUTLIER = 0.25
+GRID_S = 0.01  # resolution of the fitted change time, seconds
+REFINE_S = 1.0  # the fitted change stays within this many seconds of the change-point search's
 FAMILY_NAMES = ("pan", "tilt", "roll", "zoom", "truck", "pedestal", "dolly")
 # family -> (primitive of a positive rate, primitive of a negative rate)
 DIRECTIONS: dict[str, tuple[str, str]] = {
@@ -73,6 +79,56 @@ def _merge_same(segs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _pair_fractions(x: np.ndarray, before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the fraction ``f`` of its interval spent in the ``after`` motion (the pair's rate read
+    as the mix ``before + f * (after - before)``) and whether the pair fits that mix: ``f`` within
+    [-OUTLIER, 1 + OUTLIER] and the rate off the mixing line by less than the step itself."""
+    step = after - before
+    size2 = float(step @ step)
+    if size2 <= 0.0:
+        return np.zeros(len(x)), np.zeros(len(x), bool)
+    f = (x - before) @ step / size2
+    off = np.linalg.norm(x - before - np.outer(f, step), axis=1)
+    fits = (f >= -OUTLIER) & (f <= 1.0 + OUTLIER) & (off < np.sqrt(size2))
+    return f, fits
+
+
+def _change_time(t0: np.ndarray, t1: np.ndarray, x: np.ndarray, before: np.ndarray, after: np.ndarray,
+                 lo: float, hi: float) -> float | None:
+    """The change time in [lo, hi] that best explains the pairs around a boundary.
+
+    A pair's rate is the mean of the camera's rate over its interval, so a pair the change falls
+    inside reads a mix of the two motions in proportion to the time on each side. The change is
+    the time whose predicted fractions (0 before, 1 after, the share after it inside the pair)
+    match the pairs' fractions best in least squares (pairs that fit no mix are left out; of equally
+    good times, the middle one, so a run of unreadable pairs puts the change at its middle)."""
+    f, fits = _pair_fractions(x, before, after)
+    if not fits.any() or hi <= lo:
+        return None
+    grid = np.linspace(lo, hi, max(2, int(round((hi - lo) / GRID_S)) + 1))
+    dur = np.maximum(t1[fits] - t0[fits], 1e-9)
+    pred = np.clip((t1[fits][None, :] - grid[:, None]) / dur[None, :], 0.0, 1.0)
+    cost = ((pred - np.clip(f[fits], 0.0, 1.0)[None, :]) ** 2).sum(axis=1)
+    best = np.flatnonzero(cost <= cost.min() + 1e-9)
+    return float(0.5 * (grid[best[0]] + grid[best[-1]]))
+
+
+def _refine(segs: list[dict[str, Any]], t0: np.ndarray, t1: np.ndarray, x: np.ndarray) -> None:
+    """Move each change between two segments of different motion to the fitted change time
+    (:func:`_change_time`), within the pairs of the two segments."""
+    for a, b in zip(segs[:-1], segs[1:], strict=False):
+        ia = (t0 >= a["start"]) & (t0 < a["end"])
+        ib = (t0 >= b["start"]) & (t0 < b["end"])
+        if not ia.any() or not ib.any():
+            continue
+        both = ia | ib
+        lo = max(a["start"], b["start"] - REFINE_S)
+        hi = min(b["end"], b["start"] + REFINE_S)
+        at = _change_time(t0[both], t1[both], x[both], np.median(x[ia], axis=0), np.median(x[ib], axis=0), lo, hi)
+        if at is not None and a["start"] < at < b["end"]:
+            a["end"] = b["start"] = at
+
+
 def timeline(series: MotionSeries | None, start: float, end: float, options: TimelineOptions,
              fallback: list[str]) -> list[dict[str, Any]]:
     """Segments ``{"start", "end", "motion": [primitives], "label": "Pan_Left + Tilt_Up"}`` covering
@@ -85,7 +141,7 @@ def timeline(series: MotionSeries | None, start: float, end: float, options: Tim
     if series is None or int(np.sum(series.valid)) < 4:
         return [seg(start, end, fallback or ["Static"])]
     ok = series.valid.astype(bool)
-    t0, rates = series.t0[ok], series.rates[ok]
+    t0, t1, rates = series.t0[ok], series.t1[ok], series.rates[ok]
     scale = np.array([options.scale[f] for f in FAMILY_NAMES])
     x = rates / scale
     # PELT with the L2 cost, in C (a linear kernel is the L2 cost): linear in the pairs of a long shot
@@ -97,6 +153,7 @@ def timeline(series: MotionSeries | None, start: float, end: float, options: Tim
         e = end if b >= len(x) else float(t0[b])
         segs.append(seg(s, e, segment_motion(rates[a:b].mean(axis=0), options)))
     merged = _merge(segs, options.min_segment)
+    _refine(merged, t0, t1, x)
     return [seg(s["start"], s["end"], s["motion"]) for s in merged]
 
 
