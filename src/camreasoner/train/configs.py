@@ -384,6 +384,12 @@ def trl_fields_set(stage: str) -> dict[str, str]:
 def _check_trl_keys(r: Recipe) -> None:
     if not r.trl:
         return
+    owned = trl_fields_set(r.stage)  # checked first: it needs no TRL import (seconds)
+    taken = [f"'trl.{key}' (set by {owned[key]})" for key in r.trl if key in owned]
+    if taken:
+        raise CamReasonerError(
+            f"{r.source}: the recipe already sets {', '.join(taken)}: set them there, not under 'trl'"
+        )
     if r.stage == "sft":
         from trl import SFTConfig as TrlConfig
     else:
@@ -392,12 +398,6 @@ def _check_trl_keys(r: Recipe) -> None:
     for key in r.trl:
         if key not in known:
             raise CamReasonerError(f"{r.source}: unknown key 'trl.{key}' (not a field of TRL's {TrlConfig.__name__})")
-    owned = trl_fields_set(r.stage)
-    taken = [f"'trl.{key}' (set by {owned[key]})" for key in r.trl if key in owned]
-    if taken:
-        raise CamReasonerError(
-            f"{r.source}: the recipe already sets {', '.join(taken)}: set them there, not under 'trl'"
-        )
     if r.stage == "grpo" and r.grpo.scale_rewards == "ema" and r.trl.get("multi_objective_aggregation",
                                                                         "sum_then_normalize") != "sum_then_normalize":
         raise CamReasonerError(
