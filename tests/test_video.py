@@ -81,3 +81,27 @@ def test_variable_frame_rate_is_sampled_by_timestamps(tmp_path):
     path = write_timed_clip(tmp_path / "vfr.mkv", times_ms)
     got = [round(f.time, 2) for f in VideoReader(path, fps=2)]
     assert got == pytest.approx([0.0, 0.5, 1.0, 1.5], abs=0.05)
+
+
+def test_vlm_sampling_reuses_a_recent_sample_and_redecodes_a_rewritten_file(tmp_path):
+    """Fifteen questions about one shot decode it once; a file written again is decoded again."""
+    from camreasoner.video import sampling as vlm
+
+    path = write_clip(tmp_path / "c.mp4", render_clip("Pan_Left", 12, seed=3), fps=6)
+    opts = vlm.VideoSampling(fps=4.0, max_pixels=64 * 28 * 28)
+    vlm._recent.cache_clear()
+    first = vlm.sample_video(path, opts, start=0.5, end=1.5)
+    again = [vlm.sample_video(path, opts, start=0.5, end=1.5) for _ in range(14)]
+    info = vlm._recent.cache_info()
+    assert (info.misses, info.hits) == (1, 14)
+    assert all(np.array_equal(v.frames, first.frames) and v.times == first.times for v in again)
+    again[0].warnings.append("a caller's note")
+    assert first.warnings == [] and vlm.sample_video(path, opts, start=0.5, end=1.5).warnings == []
+    other = vlm.sample_video(path, opts, start=0.0, end=1.0)  # another span is its own sample
+    assert vlm._recent.cache_info().misses == 2 and not np.array_equal(other.frames, first.frames)
+    write_clip(path, render_clip("Tilt_Up", 12, seed=3), fps=6)
+    import os
+
+    os.utime(path, ns=(1, 1))  # a new modification time, whatever the clock's resolution
+    rewritten = vlm.sample_video(path, opts, start=0.5, end=1.5)
+    assert vlm._recent.cache_info().misses == 3 and not np.array_equal(rewritten.frames, first.frames)

@@ -6,13 +6,17 @@ merge 2) to at most ``max_pixels``. Frames are decoded with PyAV one at a time a
 ones are converted, so memory stays flat. Hard caps turn an unreasonable input into one clear line:
 a source frame above ``max_source_pixels``, an aspect ratio above 200, or more visual tokens than
 ``max_visual_tokens``.
+
+The last few samples are kept (keyed by the file's path, size and modification time, the sampling
+and the span): a backend asking several questions about one clip or shot decodes it once.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -146,10 +150,27 @@ def sample_video(
     end: float | None = None,
 ) -> SampledVideo:
     """Decode ``path`` (only [start, end] seconds when given) and return its sampled, resized RGB
-    frames; a clear error for a bad video or an empty span."""
+    frames; a clear error for a bad video or an empty span. Repeated calls reuse a recent sample (its
+    ``frames`` array is shared: read it, do not write into it)."""
     sampling = sampling or VideoSampling()
-    info = probe(path)  # clear one-line errors for a missing, empty or unreadable file
     name = str(path)
+    try:
+        st = os.stat(name)
+    except OSError:
+        return _sample(name, sampling, start, end)  # probe gives the one-line error
+    video = _recent(name, st.st_size, st.st_mtime_ns, sampling, start, end)
+    return replace(video, times=list(video.times), warnings=list(video.warnings))
+
+
+@lru_cache(maxsize=4)
+def _recent(name: str, size: int, mtime_ns: int, sampling: VideoSampling, start: float | None,
+            end: float | None) -> SampledVideo:
+    """``_sample`` keyed by the file's identity too (size and mtime: a rewritten file is decoded again)."""
+    return _sample(name, sampling, start, end)
+
+
+def _sample(name: str, sampling: VideoSampling, start: float | None, end: float | None) -> SampledVideo:
+    info = probe(name)  # clear one-line errors for a missing, empty or unreadable file
     duration = info.duration or (info.frames / info.fps if info.frames else None)
     if not duration or duration <= 0:
         duration = _count_duration(name, info.fps)
