@@ -118,9 +118,7 @@ def cut_shot(label: ClipLabel, video_root: str | os.PathLike[str], out_root: str
     label`` writes): that span cut into ``out_root/rel_dir`` and its label (path relative to
     ``out_root``, ``shot_of`` and ``shot_span`` in place of ``start``/``end``). None when the label
     covers its whole video. An existing cut is reused."""
-    import av
-
-    from camreasoner.video.decode import probe
+    from camreasoner.video.decode import open_video, probe, seek, timed_frames
 
     if label.extra.get("start") is None and label.extra.get("end") is None:
         return None
@@ -136,18 +134,22 @@ def cut_shot(label: ClipLabel, video_root: str | os.PathLike[str], out_root: str
     rel = f"{rel_dir}/{stem}.{t0:.3f}-{t1:.3f}.mp4"
     dest = Path(out_root) / rel
     if not dest.is_file():
-        with av.open(str(src)) as container:
-            stream = container.streams.video[0]
+        container, stream = open_video(src)
+        warnings: list[str] = []
+        frames = []
+        try:
             rate = Fraction(stream.average_rate or stream.guessed_rate or Fraction(25))
-            if t0 > 0 and stream.time_base:
-                container.seek(int(t0 / stream.time_base), stream=stream, backward=True)
-            frames = []
-            for f in container.decode(stream):
-                t = float(f.time or 0.0)
+            if t0 > 0:
+                seek(container, stream, t0, info.fps)
+            for f, t in timed_frames(container, stream, info.fps, warnings, str(src)):
                 if t >= t1 - half:
                     break
                 if t >= t0 - half:
                     frames.append(f.to_ndarray(format="rgb24"))
+        finally:
+            container.close()
+        if warnings:
+            raise CamReasonerError(warnings[0])
         if len(frames) < 2:
             raise CamReasonerError(f"{src}: the span {t0:.2f}-{t1:.2f} s holds fewer than 2 frames")
         write_video(dest, frames, rate)

@@ -156,6 +156,18 @@ def stream_start_time(stream) -> float:
     return float(stream.start_time * stream.time_base) if stream.start_time and stream.time_base else 0.0
 
 
+def seek(container, stream, seconds: float, fps: float) -> None:
+    """Seek to the key frame at or before ``seconds`` from the stream's start (from the start of the
+    file when the stream cannot seek)."""
+    import av
+
+    base = float(stream.time_base) if stream.time_base else 1.0 / fps
+    try:
+        container.seek(int((seconds + stream_start_time(stream)) / base), stream=stream, backward=True)
+    except av.FFmpegError:
+        container.seek(0, stream=stream)
+
+
 def timed_frames(container, stream, fps: float, warnings: list[str], label: str) -> Iterator[tuple[Any, float]]:
     """Yield ``(frame, seconds)`` for every decoded frame of ``stream``.
 

@@ -28,7 +28,7 @@ from camreasoner.video.decode import (
     open_video,
     probe,
     scaled_size,
-    stream_start_time,
+    seek,
     timed_frames,
 )
 
@@ -101,15 +101,12 @@ class VideoReader:
         return SAMPLE_TOLERANCE / self.info.fps
 
     def __iter__(self) -> Iterator[Frame]:
-        import av
-
         container, stream = open_video(self.path)
         stream.thread_type = "AUTO"
         info = self.info
         assert info is not None
         step, tol = self.step, self.tolerance
         start = float(self.start or 0.0)
-        base = float(stream.time_base) if stream.time_base else 1.0 / info.fps
         next_t = start
         taken = 0
         last_time = None
@@ -121,10 +118,7 @@ class VideoReader:
         self.last_number, self.last_time = -1, None
         try:
             if start > 0:
-                try:
-                    container.seek(int((start + stream_start_time(stream)) / base), stream=stream, backward=True)
-                except av.FFmpegError:
-                    container.seek(0, stream=stream)
+                seek(container, stream, start, info.fps)
             for ordinal, (frame, t) in enumerate(timed_frames(container, stream, info.fps, self.warnings,
                                                               str(self.path))):
                 self.decoded += 1

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.video.decode import open_video, probe, stream_start_time, timed_frames
+from camreasoner.video.decode import open_video, probe, seek, timed_frames
 
 PATCH = 14
 MERGE = 2
@@ -189,7 +189,7 @@ def _sample(name: str, sampling: VideoSampling, start: float | None, end: float 
     try:
         stream.thread_type = "AUTO"
         if t0 > 0:
-            _seek(container, stream, t0, info.fps)
+            seek(container, stream, t0, info.fps)
         half = 0.5 / info.fps
         for frame, t in timed_frames(container, stream, info.fps, warnings, name):
             if t + half < targets[len(frames)]:
@@ -217,17 +217,6 @@ def _sample(name: str, sampling: VideoSampling, start: float | None, end: float 
         capped=capped,
         warnings=warnings,
     )
-
-
-def _seek(container: Any, stream: Any, seconds: float, fps: float) -> None:
-    """Seek to the key frame at or before ``seconds`` (from the start when the stream cannot seek)."""
-    import av
-
-    base = float(stream.time_base) if stream.time_base else 1.0 / fps
-    try:
-        container.seek(int((seconds + stream_start_time(stream)) / base), stream=stream, backward=True)
-    except av.FFmpegError:
-        container.seek(0, stream=stream)
 
 
 def _rgb(frame: Any, width: int, height: int) -> np.ndarray:
