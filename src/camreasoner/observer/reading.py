@@ -371,17 +371,19 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     track = track_video(path, options)
     video = str(path)
     pairs, frames = track.by_shot()
+    parts = [_shot_measurements(track, i, pairs[i], frames[i]) for i in range(len(track.shots))]
     shots = []
-    for i, shot in enumerate(track.shots):
-        cues, measurements, warnings, windows = _shot_measurements(track, i, pairs[i], frames[i])
+    for shot, (cues, measurements, warnings, windows) in zip(track.shots, parts, strict=True):
         shots.append(ShotReading(shot, reading_from_cues(video, cues, measurements, warnings, windows=windows)))
     for item, own in zip(shots, pairs, strict=True):
         item.reading.series = [p.rates() for p in own]
     main = _main_shot(track, pairs)
-    cues, measurements, warnings, windows = _shot_measurements(track, main, pairs[main], frames[main])
-    n = len(track.shots)
-    measurements.update(cuts=measurements["cuts"] + n - 1, shots=n, shot=main, clip_frames=len(track.frames),
-                        clip_span_s=round(track.frames[-1][1] - track.frames[0][1], 3))
+    cues, shot_measurements, shot_warnings, windows = parts[main]
+    n = len(track.shots)  # the whole-clip reading: the main shot's, its measurements naming the clip
+    measurements = {**shot_measurements, "cuts": shot_measurements["cuts"] + n - 1, "shots": n, "shot": main,
+                    "clip_frames": len(track.frames),
+                    "clip_span_s": round(track.frames[-1][1] - track.frames[0][1], 3)}
+    warnings = list(shot_warnings)
     reading = reading_from_cues(video, cues, measurements, warnings, windows=windows)
     if n > 1:
         s = track.shots[main]
