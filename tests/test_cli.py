@@ -37,16 +37,17 @@ def test_usage_errors_exit_2_and_bare_groups_print_help():
 
 
 def test_ctrl_c_exits_130():
-    """A command interrupted by SIGINT (sent by the process to itself, no timing) exits 130."""
+    """A command interrupted by SIGINT (raised in its own thread: delivered before raise_signal
+    returns, so no timing and no other thread to catch it) exits 130."""
     script = textwrap.dedent(
         """
-        import os, signal, threading
+        import signal, sys
         from camreasoner.cli import app as cli
 
         @cli.app.command("interrupt-me")
         def interrupt_me() -> None:
-            os.kill(os.getpid(), signal.SIGINT)
-            threading.Event().wait()  # the signal's KeyboardInterrupt ends the wait
+            signal.raise_signal(signal.SIGINT)  # KeyboardInterrupt at the next bytecode
+            sys.exit(3)  # reached only if the interrupt was lost
 
         cli.main()
         """
