@@ -8,7 +8,9 @@ Pipeline (camreasoner's own commands and modules; data as in bench/bench_learn.p
      variant: ``grpo`` (TRL's group-std scaling), ``ema`` (EMA-GRPO, ``scale_rewards: ema``) and
      ``ema_consistency`` (EMA-GRPO with the ``consistency`` reward added at weight 0.1).
   4. ``camreasoner eval run --backend hf`` on the held-out binary questions of the task after SFT and
-     after every GRPO run: balanced accuracy and mean AP with their clip-bootstrap 95 % intervals.
+     after every GRPO run: balanced accuracy and mean AP with their clip-bootstrap 95 % intervals, and
+     per variant the mean over seeds of GRPO minus SFT balanced accuracy with a paired clip-bootstrap
+     interval (``evaluate.metrics.paired_gain``).
   5. results.json (every figure), curves.json and a PNG of the GRPO reward curves.
 
 Usage (with nice; a smoke scale first):
@@ -66,7 +68,10 @@ def evaluate(model_dir: Path, questions: Path, video_root: Path, out: Path, a: a
 
 
 def grpo_run(variant: str, seed: int, sft_dir: Path, suite: Path, out: Path, a: argparse.Namespace) -> dict:
-    """One GRPO run from the SFT checkpoint; its final model directory and reward curve."""
+    """One GRPO run from the SFT checkpoint; its final model directory and reward curve (kept in run.json)."""
+    done = out / "run.json"
+    if done.is_file():
+        return json.loads(done.read_text())
     from camreasoner.train.common import save_final
     from camreasoner.train.configs import recipe_from_dict, recipe_to_dict
     from camreasoner.train.grpo import build_trainer
@@ -86,7 +91,22 @@ def grpo_run(variant: str, seed: int, sft_dir: Path, suite: Path, out: Path, a: 
               "format": h.get("raw/format_reward"), "consistency": h.get("raw/consistency_reward"),
               "kept": h.get("filter/kept_groups")}
              for h in trainer.state.log_history if "raw/reward" in h]
-    return {"final": str(final), "steps": trainer.state.global_step, "minutes": round(minutes, 2), "curve": curve}
+    run = {"final": str(final), "steps": trainer.state.global_step, "minutes": round(minutes, 2), "curve": curve}
+    done.write_text(json.dumps(run))
+    return run
+
+
+def run_dir_of(run: dict) -> Path:
+    return Path(run["dir"])
+
+
+def binary_items(eval_dir: Path) -> list:
+    """The labelled binary answers of one ``eval run`` output, in question order."""
+    from camreasoner.evaluate.summary import binary_item
+    from camreasoner.formats.predictions import read_predictions
+
+    records = sorted(read_predictions(eval_dir / "predictions.jsonl"), key=lambda r: r["index"])
+    return [binary_item(r) for r in records if r.get("answer") and r["kind"] == "binary"]
 
 
 def summarise(runs: list[dict], key: str) -> dict[str, Any]:
@@ -163,17 +183,23 @@ def main() -> None:
         trainer, processor, prep = sft_trainer(recipe("sft", suite, a.out / "sft", model, a, 10_000.0, a.sft_steps))
         t = time.perf_counter()
         trainer.train()
-        results["sft"] = {"steps": trainer.state.global_step, "minutes": round((time.perf_counter() - t) / 60, 2)}
+        sft_run = {"steps": trainer.state.global_step, "minutes": round((time.perf_counter() - t) / 60, 2)}
         sft_dir = save_final(trainer, processor, prep.output_dir)
+        (a.out / "sft" / "run.json").write_text(json.dumps(sft_run))
+    results["sft"] = json.loads((a.out / "sft" / "run.json").read_text())
     results["after_sft"] = evaluate(sft_dir, questions, held, a.out / "eval_sft", a)
     print("after SFT:", results["after_sft"], flush=True)
 
+    from camreasoner.evaluate.metrics import paired_gain
+
+    sft_items = binary_items(a.out / "eval_sft")
     curves: dict[str, list[list[dict]]] = {}
     for variant in a.variants:
         runs = []
         for seed in range(a.seeds):
             run_dir = a.out / f"grpo_{variant}_seed{seed}"
             run = grpo_run(variant, seed, sft_dir, suite, run_dir, a)
+            run["dir"] = str(run_dir)
             run["eval"] = evaluate(Path(run["final"]), questions, held, run_dir / "eval", a)
             print(f"{variant} seed {seed}:", run["steps"], "steps,", run["eval"], flush=True)
             runs.append(run)
@@ -182,6 +208,8 @@ def main() -> None:
             "runs": [{k: v for k, v in r.items() if k != "curve"} for r in runs],
             "balanced_accuracy": summarise(runs, "balanced_accuracy"),
             "mean_ap": summarise(runs, "mean_ap"),
+            "gain_over_sft": paired_gain(sft_items, [binary_items(run_dir_of(r) / "eval") for r in runs],
+                                         n_boot=a.bootstrap),
         }
     results["total_minutes"] = round((time.perf_counter() - t0) / 60, 1)
     (a.out / "results.json").write_text(json.dumps(results, indent=1))
@@ -203,7 +231,10 @@ def main() -> None:
             print(f"{variant:<16} seed {seed}: {r['steps']} steps; balanced acc "
                   f"{fmt(e['balanced_accuracy'], e['balanced_accuracy_ci'])}, mean AP {fmt(e['mean_ap'], e['mean_ap_ci'])}")
         b, m = results[variant]["balanced_accuracy"], results[variant]["mean_ap"]
-        print(f"{variant:<16} mean over seeds: balanced acc {fmt(b['mean'])}, mean AP {fmt(m['mean'])}")
+        g = results[variant]["gain_over_sft"]
+        print(f"{variant:<16} mean over seeds: balanced acc {fmt(b['mean'])}, mean AP {fmt(m['mean'])}; "
+              f"GRPO - SFT balanced acc {g['mean_gain']:+.3f} [{g['mean_gain_ci'][0]:+.3f}, "
+              f"{g['mean_gain_ci'][1]:+.3f}] (paired clip bootstrap; target >= +0.05, interval above 0)")
     print(f"reward curves: {png}; all figures: {a.out / 'results.json'}")
 
 

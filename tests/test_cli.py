@@ -46,6 +46,9 @@ def test_ctrl_c_exits_130():
 
         @cli.app.command("interrupt-me")
         def interrupt_me() -> None:
+            # a shell's background job starts with SIGINT ignored, and Python then installs no
+            # KeyboardInterrupt handler: give it the one an interactive terminal's process has
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.raise_signal(signal.SIGINT)  # KeyboardInterrupt at the next bytecode
             sys.exit(3)  # reached only if the interrupt was lost
 

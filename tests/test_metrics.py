@@ -18,6 +18,7 @@ from camreasoner.evaluate.metrics import (
     bootstrap_cis,
     choice_metrics,
     majority_baseline_accuracy,
+    paired_gain,
     primitive_metrics,
     q_acc,
     resample_counts,
@@ -173,3 +174,32 @@ def test_always_no_on_camerabench_binary_semantics():
     assert m["mean_ap"] == pytest.approx(m["mean_yes_rate"])
     lo, hi = m["mean_ap_ci"]
     assert lo < m["mean_ap"] < hi
+
+
+def _clip_items(preds):
+    """Two primitives on 20 clips (one Yes and one No question each); ``preds`` per item."""
+    out = []
+    for c in range(20):
+        for name, truth in (("Pan_Left", c % 2 == 0), ("Tilt_Up", c % 3 == 0)):
+            out.append(BinaryItem(name, truth, None, None, clip=f"clip{c}"))
+    return [BinaryItem(it.primitive, it.truth, p, None, it.clip) for it, p in zip(out, preds(out), strict=True)]
+
+
+def test_paired_gain_of_runs_over_a_base():
+    always_no = _clip_items(lambda its: [False] * len(its))
+    right = _clip_items(lambda its: [it.truth for it in its])
+    half = _clip_items(lambda its: [it.truth if k % 4 < 2 else not it.truth for k, it in enumerate(its)])
+    same = paired_gain(always_no, [always_no, always_no], n_boot=200)
+    assert same["gains"] == [0.0, 0.0] and same["mean_gain_ci"] == [0.0, 0.0]
+    assert same["base_balanced_accuracy"] == 0.5
+    up = paired_gain(always_no, [right, half], n_boot=500)
+    ba_half = binary_metrics(half, n_boot=0)["balanced_accuracy"]
+    assert up["gains"] == pytest.approx([0.5, ba_half - 0.5])
+    assert up["mean_gain"] == pytest.approx((0.5 + ba_half - 0.5) / 2)
+    lo, hi = up["mean_gain_ci"]
+    assert lo <= up["mean_gain"] <= hi and hi - lo < 0.5
+    # paired: a run identical to the base in every replicate has a zero-width interval even though
+    # the base's own balanced accuracy varies between replicates
+    assert paired_gain(half, [half], n_boot=200)["mean_gain_ci"] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="same order"):
+        paired_gain(always_no, [list(reversed(right))])

@@ -237,6 +237,54 @@ def bootstrap_cis(
     return {key: _interval(c, level) for key, c in cols.items()}
 
 
+def _balanced_accuracy_columns(items: Sequence[BinaryItem], weights: dict[str, np.ndarray],
+                               index: dict[str, np.ndarray]) -> np.ndarray:
+    """Per replicate (rows of ``weights``), balanced accuracy averaged over primitives with both answers."""
+    cols = []
+    for name, idx in index.items():
+        truth = np.array([items[i].truth for i in idx], dtype=bool)
+        if truth.all() or not truth.any():
+            continue
+        hard = _hard(truth, [items[i].pred for i in idx])
+        cols.append(weighted_balanced_accuracy(truth, hard, weights[name]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        return np.nanmean(np.stack(cols, axis=1), axis=1)
+
+
+def paired_gain(base: Sequence[BinaryItem], runs: Sequence[Sequence[BinaryItem]], n_boot: int = 1000,
+                seed: int = 0, level: float = 0.95) -> dict[str, Any]:
+    """Balanced accuracy of ``runs`` (several models on the same questions, e.g. seeds) minus that of
+    ``base``: the mean over runs of the gain and a paired clip-bootstrap interval of it.
+
+    Every run must hold the same questions as ``base`` in the same order (primitive, truth and clip
+    alike). Each replicate draws clips once and scores ``base`` and every run on that one draw, so
+    the interval is of the difference, not of two independent estimates.
+    """
+    if not runs:
+        raise ValueError("paired_gain needs at least one run")
+    for k, run in enumerate(runs):
+        if len(run) != len(base) or any((a.primitive, a.truth, a.clip) != (b.primitive, b.truth, b.clip)
+                                        for a, b in zip(base, run, strict=True)):
+            raise ValueError(f"run {k} does not hold the base's questions in the same order")
+    by_primitive: dict[str, list[int]] = {}
+    for i, it in enumerate(base):
+        by_primitive.setdefault(it.primitive, []).append(i)
+    index = {name: np.array(ids) for name, ids in sorted(by_primitive.items())}
+    grouped = {name: [base[i] for i in ids] for name, ids in index.items()}
+    point = {name: np.ones((1, len(ids))) for name, ids in index.items()}
+    base_ba = _balanced_accuracy_columns(base, point, index)[0]
+    gains = [float(_balanced_accuracy_columns(run, point, index)[0] - base_ba) for run in runs]
+    weights = _unit_counts(np.random.default_rng(seed), grouped, n_boot, "clip")
+    draws = np.mean([_balanced_accuracy_columns(run, weights, index) for run in runs], axis=0)
+    draws = draws - _balanced_accuracy_columns(base, weights, index)
+    draws = draws[~np.isnan(draws)]
+    alpha = (1.0 - level) / 2.0
+    ci = [float(np.quantile(draws, alpha)), float(np.quantile(draws, 1.0 - alpha))] if len(draws) else None
+    return {"base_balanced_accuracy": float(base_ba), "gains": gains, "mean_gain": float(np.mean(gains)),
+            "mean_gain_ci": ci, "n_runs": len(runs), "n_clips": len({it.clip for it in base}), "ci_unit": "clip"}
+
+
 def binary_metrics(items: Sequence[BinaryItem], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """The binary keys of metrics.json over ``items`` (see the module docstring)."""
     by_primitive: dict[str, list[BinaryItem]] = {}
