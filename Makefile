@@ -5,6 +5,9 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 TORCH   := torch==2.14.1 torchvision==0.29.1
 OPENCV_DATA := /usr/share/doc/opencv-doc/examples/data
+# pytest-xdist workers, one test file per worker at a time (module fixtures are built once).
+WORKERS ?= auto
+PYTEST  := $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
 .PHONY: install demo test test-all lint style bench clean data
 
@@ -33,11 +36,11 @@ demo: install
 # The fast lane (CI): everything but the tests marked slow. test-all runs those too.
 test: install data
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 test-all: install data
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 lint: install
 	$(BIN)/ruff check src tests bench

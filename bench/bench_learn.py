@@ -93,6 +93,8 @@ def evaluate(model_dir: Path, items: list[Any], a: argparse.Namespace) -> dict[s
         "binary_accuracy": m["binary_accuracy"],
         "format_rate": formatted / max(1, len(items) - errors),
         "yes_rate": m["yes_rate"],
+        "per_primitive": {k: {"ap": v["ap"], "balanced_accuracy": v["balanced_accuracy"], "n": v["n"]}
+                          for k, v in m["per_primitive"].items()},
         "seconds": round(time.perf_counter() - t0, 1),
         "example": responses[0].text[:400] if responses else "",
     }
@@ -154,6 +156,15 @@ def plot(sft_log: list[dict], grpo_log: list[dict], path: Path, bare_steps: int 
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
+
+
+def print_per_primitive(result: dict[str, Any]) -> None:
+    """One line per primitive: held-out AP and balanced accuracy."""
+    print(f"{'primitive':<16}{'n':>5}{'AP':>8}{'bal.acc':>9}")
+    for name, m in sorted(result["per_primitive"].items()):
+        ap = "-" if m["ap"] is None else f"{m['ap']:.3f}"
+        bal = "-" if m["balanced_accuracy"] is None else f"{m['balanced_accuracy']:.3f}"
+        print(f"{name:<16}{m['n']:>5}{ap:>8}{bal:>9}")
 
 
 def main() -> None:
@@ -218,6 +229,7 @@ def main() -> None:
     if a.no_grpo:
         (a.out / "logs.json").write_text(json.dumps({"sft": sft_log}))
         (a.out / "results.json").write_text(json.dumps(results, indent=1))
+        print_per_primitive(results["after_sft"])
         return
 
     trainer, processor, prep = grpo_trainer(recipe("grpo", suite, a.out / "grpo", {"name_or_path": str(sft_dir)},
@@ -240,6 +252,7 @@ def main() -> None:
         r = results[key]
         print(f"{key:<12}{r['balanced_accuracy']:>9.3f}{r['mean_ap']:>9.3f}{r['binary_accuracy']:>7.3f}"
               f"{r['format_rate']:>8.3f}")
+    print_per_primitive(results["after_grpo"])
     print(f"SFT {results['sft']}, GRPO {results['grpo']}, reward curve: {a.png}")
 
 
