@@ -137,6 +137,18 @@ def plot(curves: dict[str, list[list[dict]]], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def link_learn_run(src: Path, out: Path) -> None:
+    """Reuse a bench_learn.py run: link its clips, suite and SFT checkpoint into ``out``."""
+    learned = json.loads((src / "results.json").read_text())
+    for name in ("synth_train", "synth_heldout", "suite"):
+        if not (out / name).exists():
+            (out / name).symlink_to(src / name)
+    (out / "sft").mkdir(exist_ok=True)
+    if not (out / "sft" / "final").exists():
+        (out / "sft" / "final").symlink_to(src / "sft" / "final")
+    (out / "sft" / "run.json").write_text(json.dumps({**learned["sft"], "from": str(src)}))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench_rl_gain")
@@ -161,6 +173,9 @@ def main() -> None:
     p.add_argument("--bootstrap", type=int, default=1000, help="clip-bootstrap resamples for the intervals")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--png", type=Path, help="reward curves (default: OUT/reward_curves.png)")
+    p.add_argument("--from-learn", type=Path, metavar="DIR",
+                   help="start from a bench_learn.py --no-grpo run: its clips, suite and SFT checkpoint "
+                        "(DIR/sft/final); the SFT settings above are then unused")
     a = p.parse_args()
     import torch
 
@@ -170,6 +185,8 @@ def main() -> None:
     from camreasoner.train.sft import build_trainer as sft_trainer
 
     a.out.mkdir(parents=True, exist_ok=True)
+    if a.from_learn:
+        link_learn_run(a.from_learn.resolve(), a.out)
     t0 = time.perf_counter()
     suite, held = make_data(a.out, a)
     questions = heldout_questions(held, a.primitives, a.out / "heldout_binary.json")
