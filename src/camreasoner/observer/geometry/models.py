@@ -255,6 +255,16 @@ class PairMotion:
     extra: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class _EssentialFit:
+    """The rigid-motion model of one pair: E, its inliers, the zoom-removed targets and that zoom."""
+
+    E: np.ndarray | None
+    inliers: np.ndarray
+    targets: np.ndarray
+    zoom: float = 1.0
+
+
 def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: float = 1.0,
                   K: np.ndarray | None = None, options: PairOptions | None = None,
                   layer_options: LayerOptions | None = None) -> PairMotion:
@@ -266,23 +276,15 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     """
     cv2.setRNGSeed(0)
     opts = options or PairOptions()
-    w, h = size
     unit = opts.px(size)
-    K = intrinsics(w, h, opts.hfov_deg) if K is None else K
+    K = intrinsics(*size, opts.hfov_deg) if K is None else K
     out = PairMotion(dt=dt, n_tracks=int(len(p0)))
     if len(p0) < opts.min_tracks:
         return out
-    p0 = np.asarray(p0, np.float64)
-    p1 = np.asarray(p1, np.float64)
-    layers = motion_layers(p0, p1, size, layer_options)
-    out.layers, out.camera_share, out.conflict = len(layers.share), layers.camera_share, layers.conflict
-    keep = ~layers.subject if layers.subject is not None else np.ones(len(p0), bool)
-    if keep.sum() >= opts.min_tracks:
-        out.subject_share = layers.subject_share
-        p0, p1 = p0[keep], p1[keep]
-    ransac = opts.ransac * unit
+    p0, p1 = _without_subjects(np.asarray(p0, np.float64), np.asarray(p1, np.float64), size, out, opts,
+                               layer_options)
     flow = np.linalg.norm(p1 - p0, axis=1)
-    H, mask_h = cv2.findHomography(p0, p1, cv2.RANSAC, ransac, maxIters=300, confidence=0.99)
+    H, mask_h = cv2.findHomography(p0, p1, cv2.RANSAC, opts.ransac * unit, maxIters=300, confidence=0.99)
     if H is None:
         return out
     mask_h = mask_h.ravel().astype(bool)
@@ -290,27 +292,62 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     R_h, s_h = decompose_rotation_zoom(H, K)
     if not opts.zoom_range[0] < s_h < opts.zoom_range[1]:
         return out
-    c = K[:2, 2]
-    E, mask_e, q1, zoomed, best = None, np.zeros(len(p0), bool), p1, 1.0, np.inf
+    fit = _EssentialFit(None, np.zeros(len(p0), bool), p1)
     res_top = float(np.percentile(res_h, opts.parallax_percentile))
-    floor = opts.flow_floor * unit
-    if res_top > opts.parallax_min * unit and res_top > opts.parallax_min_ratio * max(float(np.median(flow)), floor):
-        # Rigid motion as is, or after taking the dominant plane's zoom out (a zoom breaks the fixed
-        # focal length of the essential matrix): keep whichever fits better (sideways motion only).
-        for scale in ((1.0, s_h) if abs(math.log(s_h)) > 0.002 else (1.0,)):
-            q = c + (p1 - c) / scale
-            E_try, m_try = cv2.findEssentialMat(p0, q, K, cv2.USAC_ACCURATE, 0.999, ransac)
-            if E_try is None or E_try.shape != (3, 3):
+    if res_top > opts.parallax_min * unit and res_top > opts.parallax_min_ratio * max(
+            float(np.median(flow)), opts.flow_floor * unit):
+        fit = _fit_essential(p0, p1, K, s_h, opts.ransac * unit)
+    _measure_flow(out, H, mask_h, res_h, flow, fit.inliers, size, opts)
+    if _is_translating(out, fit, mask_h, opts, unit):
+        return _essential_motion(out, fit, p0, p1, K, size, opts)
+    if _angle(R_h) > opts.max_pair_rotation:
+        out.valid = False
+        return out
+    out.model = "homography"
+    out.pan, out.tilt, out.roll = rotation_angles(R_h)
+    out.log_zoom = float(math.log(max(s_h, 1e-6)))
+    return out
+
+
+def _without_subjects(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], out: PairMotion,
+                      opts: PairOptions, layer_options: LayerOptions | None) -> tuple[np.ndarray, np.ndarray]:
+    """Split the tracks into motion layers (recorded on ``out``) and drop the subjects' tracks,
+    unless too few would be left."""
+    layers = motion_layers(p0, p1, size, layer_options)
+    out.layers, out.camera_share, out.conflict = len(layers.share), layers.camera_share, layers.conflict
+    keep = ~layers.subject if layers.subject is not None else np.ones(len(p0), bool)
+    if keep.sum() < opts.min_tracks:
+        return p0, p1
+    out.subject_share = layers.subject_share
+    return p0[keep], p1[keep]
+
+
+def _fit_essential(p0: np.ndarray, p1: np.ndarray, K: np.ndarray, s_h: float, ransac: float) -> _EssentialFit:
+    """Rigid motion as is, or after taking the dominant plane's zoom ``s_h`` out (a zoom breaks the
+    fixed focal length of the essential matrix): whichever fits better, the zoom-removed one only
+    for sideways motion (along the optical axis zoom and dolly are told apart by :func:`split_zoom`)."""
+    c = K[:2, 2]
+    fit, best = _EssentialFit(None, np.zeros(len(p0), bool), p1), np.inf
+    for scale in ((1.0, s_h) if abs(math.log(s_h)) > 0.002 else (1.0,)):
+        q = c + (p1 - c) / scale
+        E_try, m_try = cv2.findEssentialMat(p0, q, K, cv2.USAC_ACCURATE, 0.999, ransac)
+        if E_try is None or E_try.shape != (3, 3):
+            continue
+        m_try = m_try.ravel().astype(bool)
+        err = float(np.median(sampson_px(E_try, p0, q, K)))
+        if fit.E is not None:
+            _, R_b, t_b, _ = cv2.recoverPose(E_try, p0, q, K, mask=m_try.astype(np.uint8).reshape(-1, 1) * 255)
+            if err >= best or abs(float((R_b.T @ t_b).ravel()[2])) > 0.5:
                 continue
-            m_try = m_try.ravel().astype(bool)
-            err = float(np.median(sampson_px(E_try, p0, q, K)))
-            if E is not None:
-                # Along the optical axis zoom and dolly are told apart only by the far points
-                # (split_zoom); the zoom-removed model is for sideways motion.
-                _, R_b, t_b, _ = cv2.recoverPose(E_try, p0, q, K, mask=m_try.astype(np.uint8).reshape(-1, 1) * 255)
-                if err >= best or abs(float((R_b.T @ t_b).ravel()[2])) > 0.5:
-                    continue
-            E, mask_e, q1, zoomed, best = E_try, m_try, q, scale, err
+        fit, best = _EssentialFit(E_try, m_try, q, scale), err
+    return fit
+
+
+def _measure_flow(out: PairMotion, H: np.ndarray, mask_h: np.ndarray, res_h: np.ndarray, flow: np.ndarray,
+                  mask_e: np.ndarray, size: tuple[int, int], opts: PairOptions) -> None:
+    """The pair's rigid share, median rigid flow, centre shift and parallax (residuals of the
+    essential inliers against the homography), written to ``out``."""
+    w, h = size
     rigid = mask_h | mask_e
     out.valid = True
     out.rigid_share = float(rigid.sum()) / out.n_tracks  # subjects left out count as not rigid
@@ -319,37 +356,42 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     out.shift = tuple(float(v) for v in (apply_homography(H, centre) - centre)[0])
     enough = mask_e.sum() >= opts.min_tracks
     out.parallax_px = float(np.percentile(res_h[mask_e], opts.parallax_percentile)) if enough else 0.0
-    out.parallax_ratio = out.parallax_px / max(out.flow_px, floor)
-    translating = (
-        E is not None
-        and float(mask_h.mean()) < opts.max_homography_inliers
-        and not (out.flow_px > opts.fast_flow * unit and float(mask_h.mean()) >= opts.max_homography_inliers_fast)
-        and enough
+    out.parallax_ratio = out.parallax_px / max(out.flow_px, opts.flow_floor * opts.px(size))
+
+
+def _is_translating(out: PairMotion, fit: _EssentialFit, mask_h: np.ndarray, opts: PairOptions,
+                    unit: float) -> bool:
+    """The parallax test: enough rigid points off the homography, by enough and not too much."""
+    homography_share = float(mask_h.mean())
+    return (
+        fit.E is not None
+        and homography_share < opts.max_homography_inliers
+        and not (out.flow_px > opts.fast_flow * unit and homography_share >= opts.max_homography_inliers_fast)
+        and fit.inliers.sum() >= opts.min_tracks
         and out.parallax_px > opts.parallax_min * unit
         and opts.parallax_min_ratio < out.parallax_ratio < opts.parallax_max_ratio
         and out.flow_px > opts.min_translation_flow * unit
     )
-    if translating:
-        _, R, t, _ = cv2.recoverPose(E, p0, q1, K, mask=mask_e.astype(np.uint8).reshape(-1, 1) * 255)
-        if _angle(R) > opts.max_pair_rotation:
-            out.valid = False
-            return out
-        rot_only = apply_homography(K @ R @ np.linalg.inv(K), p0)
-        pe, ve = p0[mask_e], (q1 - rot_only)[mask_e]
-        u = oriented_direction(pe, ve, -(R.T @ t), K)
-        u = epipole_direction(p0[mask_e], p1[mask_e], u, K, ransac)
-        zoom = split_zoom(pe, ve, u, K)
-        out.log_zoom = float(math.log(max(zoomed * (1.0 + zoom), 1e-6)))
-        out.translation = translation_cues(pe, ve - zoom * (pe - c), size, u, K)
-        out.model = "essential"
-        out.pan, out.tilt, out.roll = rotation_angles(R)
-    else:
-        if _angle(R_h) > opts.max_pair_rotation:
-            out.valid = False
-            return out
-        out.model = "homography"
-        out.pan, out.tilt, out.roll = rotation_angles(R_h)
-        out.log_zoom = float(math.log(max(s_h, 1e-6)))
+
+
+def _essential_motion(out: PairMotion, fit: _EssentialFit, p0: np.ndarray, p1: np.ndarray, K: np.ndarray,
+                      size: tuple[int, int], opts: PairOptions) -> PairMotion:
+    """Rotation, translation cues and zoom from the essential matrix (a translating camera)."""
+    mask = fit.inliers
+    _, R, t, _ = cv2.recoverPose(fit.E, p0, fit.targets, K, mask=mask.astype(np.uint8).reshape(-1, 1) * 255)
+    if _angle(R) > opts.max_pair_rotation:
+        out.valid = False
+        return out
+    c = K[:2, 2]
+    rot_only = apply_homography(K @ R @ np.linalg.inv(K), p0)
+    pe, ve = p0[mask], (fit.targets - rot_only)[mask]
+    u = oriented_direction(pe, ve, -(R.T @ t), K)
+    u = epipole_direction(p0[mask], p1[mask], u, K, opts.ransac * opts.px(size))
+    zoom = split_zoom(pe, ve, u, K)
+    out.log_zoom = float(math.log(max(fit.zoom * (1.0 + zoom), 1e-6)))
+    out.translation = translation_cues(pe, ve - zoom * (pe - c), size, u, K)
+    out.model = "essential"
+    out.pan, out.tilt, out.roll = rotation_angles(R)
     return out
 
 
