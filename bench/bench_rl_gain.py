@@ -109,6 +109,39 @@ def binary_items(eval_dir: Path) -> list:
     return [binary_item(r) for r in records if r.get("answer") and r["kind"] == "binary"]
 
 
+def measured_motion(eval_dir: Path, cache: Path) -> dict[str, dict[str, bool]]:
+    """The geometric observer's primitives for every clip of one eval run (what the ``consistency``
+    reward compares observations with, as the suite's ``measured`` column), cached in ``cache``."""
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    from camreasoner.formats.predictions import read_predictions
+    from camreasoner.observer import analyze_video
+
+    videos = sorted({r["video_path"] for r in read_predictions(eval_dir / "predictions.jsonl")})
+    measured = {v: {p: bool(x) for p, x in analyze_video(v).primitives.items()} for v in videos}
+    cache.write_text(json.dumps(measured))
+    return measured
+
+
+def observation_consistency(eval_dir: Path, measured: dict[str, dict[str, bool]]) -> dict[str, float]:
+    """How far the held-out responses' observations agree with the measurements: the mean
+    ``check_observation`` score (0 without an observation) and the share with no contradiction."""
+    from camreasoner.core.ota import extract_observation
+    from camreasoner.formats.predictions import read_predictions
+    from camreasoner.qa.consistency import check_observation
+
+    scores, clean = [], 0
+    for r in read_predictions(eval_dir / "predictions.jsonl"):
+        observation = extract_observation(r.get("text") or "")
+        if observation is None:
+            scores.append(0.0)
+            continue
+        check = check_observation(observation, measured[r["video_path"]])
+        scores.append(float(check.score))
+        clean += not check.contradictions
+    return {"mean_score": statistics.fmean(scores), "consistent_share": clean / len(scores)}
+
+
 def summarise(runs: list[dict], key: str) -> dict[str, Any]:
     values = [r["eval"][key] for r in runs if r["eval"][key] is not None]
     return {"mean": statistics.fmean(values) if values else None,
@@ -205,6 +238,8 @@ def main() -> None:
         (a.out / "sft" / "run.json").write_text(json.dumps(sft_run))
     results["sft"] = json.loads((a.out / "sft" / "run.json").read_text())
     results["after_sft"] = evaluate(sft_dir, questions, held, a.out / "eval_sft", a)
+    measured = measured_motion(a.out / "eval_sft", a.out / "heldout_measured.json")
+    results["after_sft"]["observation"] = observation_consistency(a.out / "eval_sft", measured)
     print("after SFT:", results["after_sft"], flush=True)
 
     from camreasoner.evaluate.metrics import paired_gain
@@ -218,6 +253,7 @@ def main() -> None:
             run = grpo_run(variant, seed, sft_dir, suite, run_dir, a)
             run["dir"] = str(run_dir)
             run["eval"] = evaluate(Path(run["final"]), questions, held, run_dir / "eval", a)
+            run["eval"]["observation"] = observation_consistency(run_dir / "eval", measured)
             print(f"{variant} seed {seed}:", run["steps"], "steps,", run["eval"], flush=True)
             runs.append(run)
         curves[variant] = [r["curve"] for r in runs]
@@ -225,6 +261,7 @@ def main() -> None:
             "runs": [{k: v for k, v in r.items() if k != "curve"} for r in runs],
             "balanced_accuracy": summarise(runs, "balanced_accuracy"),
             "mean_ap": summarise(runs, "mean_ap"),
+            "consistent_share": summarise([{"eval": r["eval"]["observation"]} for r in runs], "consistent_share"),
             "gain_over_sft": paired_gain(sft_items, [binary_items(run_dir_of(r) / "eval") for r in runs],
                                          n_boot=a.bootstrap),
         }
@@ -241,12 +278,13 @@ def main() -> None:
     s = results["after_sft"]
     print(f"\nheld-out binary questions: {s['n_binary']} on {s['n_clips']} clips; {', '.join(a.primitives)}")
     print(f"after SFT: balanced acc {fmt(s['balanced_accuracy'], s['balanced_accuracy_ci'])}, "
-          f"mean AP {fmt(s['mean_ap'], s['mean_ap_ci'])}")
+          f"mean AP {fmt(s['mean_ap'], s['mean_ap_ci'])}, observations consistent {fmt(s['observation']['consistent_share'])}")
     for variant in a.variants:
         for seed, r in enumerate(results[variant]["runs"]):
             e = r["eval"]
             print(f"{variant:<16} seed {seed}: {r['steps']} steps; balanced acc "
-                  f"{fmt(e['balanced_accuracy'], e['balanced_accuracy_ci'])}, mean AP {fmt(e['mean_ap'], e['mean_ap_ci'])}")
+                  f"{fmt(e['balanced_accuracy'], e['balanced_accuracy_ci'])}, mean AP {fmt(e['mean_ap'], e['mean_ap_ci'])}, "
+                  f"observations consistent {fmt(e['observation']['consistent_share'])}")
         b, m = results[variant]["balanced_accuracy"], results[variant]["mean_ap"]
         g = results[variant]["gain_over_sft"]
         print(f"{variant:<16} mean over seeds: balanced acc {fmt(b['mean'])}, mean AP {fmt(m['mean'])}; "
