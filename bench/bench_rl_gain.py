@@ -114,12 +114,13 @@ def measured_motion(eval_dir: Path, cache: Path) -> dict[str, dict[str, bool]]:
     reward compares observations with, as the suite's ``measured`` column), cached in ``cache``."""
     if cache.is_file():
         return json.loads(cache.read_text())
+    from camreasoner.core.io import write_json_atomic
     from camreasoner.formats.predictions import read_predictions
     from camreasoner.observer import analyze_video
 
     videos = sorted({r["video_path"] for r in read_predictions(eval_dir / "predictions.jsonl")})
     measured = {v: {p: bool(x) for p, x in analyze_video(v).primitives.items()} for v in videos}
-    cache.write_text(json.dumps(measured))
+    write_json_atomic(cache, measured)
     return measured
 
 
@@ -142,8 +143,9 @@ def observation_consistency(eval_dir: Path, measured: dict[str, dict[str, bool]]
     return {"mean_score": statistics.fmean(scores), "consistent_share": clean / len(scores)}
 
 
-def summarise(runs: list[dict], key: str) -> dict[str, Any]:
-    values = [r["eval"][key] for r in runs if r["eval"][key] is not None]
+def summarise(values: list[float | None]) -> dict[str, Any]:
+    """Mean, standard deviation and the values over seeds (None values left out)."""
+    values = [v for v in values if v is not None]
     return {"mean": statistics.fmean(values) if values else None,
             "sd": statistics.stdev(values) if len(values) > 1 else None, "values": values}
 
@@ -170,16 +172,30 @@ def plot(curves: dict[str, list[list[dict]]], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def link_learn_run(src: Path, out: Path) -> None:
-    """Reuse a bench_learn.py run: link its clips, suite and SFT checkpoint into ``out``."""
-    learned = json.loads((src / "results.json").read_text())
+def learn_run_sft(src: Path) -> dict[str, Any]:
+    """The SFT entry of a finished bench_learn.py --no-grpo run in ``src``; exits with one line if it is not one."""
+    results = src / "results.json"
+    try:
+        learned = json.loads(results.read_text()) if results.is_file() else {}
+    except json.JSONDecodeError:
+        learned = {}
+    missing = [name for name in ("synth_train", "synth_heldout", "suite", "sft/final/config.json")
+               if not (src / name).exists()]
+    if "sft" not in learned or missing:
+        raise SystemExit(f"{src}: not a finished bench_learn.py --no-grpo run "
+                         f"(missing: {', '.join(missing or ['the sft entry of results.json'])})")
+    return learned["sft"]
+
+
+def link_learn_run(src: Path, out: Path, sft: dict[str, Any]) -> None:
+    """Reuse a bench_learn.py run: link its clips, suite and SFT checkpoint (``sft``: its run) into ``out``."""
     for name in ("synth_train", "synth_heldout", "suite"):
         if not (out / name).exists():
             (out / name).symlink_to(src / name)
     (out / "sft").mkdir(exist_ok=True)
     if not (out / "sft" / "final").exists():
         (out / "sft" / "final").symlink_to(src / "sft" / "final")
-    (out / "sft" / "run.json").write_text(json.dumps({**learned["sft"], "from": str(src)}))
+    (out / "sft" / "run.json").write_text(json.dumps({**sft, "from": str(src)}))
 
 
 def main() -> None:
@@ -217,9 +233,10 @@ def main() -> None:
     from camreasoner.train.common import save_final
     from camreasoner.train.sft import build_trainer as sft_trainer
 
+    learned_sft = learn_run_sft(a.from_learn.resolve()) if a.from_learn else None
     a.out.mkdir(parents=True, exist_ok=True)
     if a.from_learn:
-        link_learn_run(a.from_learn.resolve(), a.out)
+        link_learn_run(a.from_learn.resolve(), a.out, learned_sft)
     t0 = time.perf_counter()
     suite, held = make_data(a.out, a)
     questions = heldout_questions(held, a.primitives, a.out / "heldout_binary.json")
@@ -259,9 +276,9 @@ def main() -> None:
         curves[variant] = [r["curve"] for r in runs]
         results[variant] = {
             "runs": [{k: v for k, v in r.items() if k != "curve"} for r in runs],
-            "balanced_accuracy": summarise(runs, "balanced_accuracy"),
-            "mean_ap": summarise(runs, "mean_ap"),
-            "consistent_share": summarise([{"eval": r["eval"]["observation"]} for r in runs], "consistent_share"),
+            "balanced_accuracy": summarise([r["eval"]["balanced_accuracy"] for r in runs]),
+            "mean_ap": summarise([r["eval"]["mean_ap"] for r in runs]),
+            "consistent_share": summarise([r["eval"]["observation"]["consistent_share"] for r in runs]),
             "gain_over_sft": paired_gain(sft_items, [binary_items(run_dir_of(r) / "eval") for r in runs],
                                          n_boot=a.bootstrap),
         }

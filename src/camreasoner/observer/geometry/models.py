@@ -264,6 +264,11 @@ class _EssentialFit:
     targets: np.ndarray
     zoom: float = 1.0
 
+    @classmethod
+    def none(cls, p1: np.ndarray) -> _EssentialFit:
+        """No rigid-motion model (no essential matrix, no inliers)."""
+        return cls(None, np.zeros(len(p1), bool), p1)
+
 
 def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: float = 1.0,
                   K: np.ndarray | None = None, options: PairOptions | None = None,
@@ -292,14 +297,14 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     R_h, s_h = decompose_rotation_zoom(H, K)
     if not opts.zoom_range[0] < s_h < opts.zoom_range[1]:
         return out
-    fit = _EssentialFit(None, np.zeros(len(p0), bool), p1)
+    fit = _EssentialFit.none(p1)
     res_top = float(np.percentile(res_h, opts.parallax_percentile))
     if res_top > opts.parallax_min * unit and res_top > opts.parallax_min_ratio * max(
             float(np.median(flow)), opts.flow_floor * unit):
         fit = _fit_essential(p0, p1, K, s_h, opts.ransac * unit)
-    _measure_flow(out, H, mask_h, res_h, flow, fit.inliers, size, opts)
+    _measure_flow(out, H, mask_h, res_h, flow, fit.inliers, size, opts, unit)
     if _is_translating(out, fit, mask_h, opts, unit):
-        return _essential_motion(out, fit, p0, p1, K, size, opts)
+        return _essential_motion(out, fit, p0, p1, K, size, opts, unit)
     if _angle(R_h) > opts.max_pair_rotation:
         out.valid = False
         return out
@@ -327,7 +332,7 @@ def _fit_essential(p0: np.ndarray, p1: np.ndarray, K: np.ndarray, s_h: float, ra
     fixed focal length of the essential matrix): whichever fits better, the zoom-removed one only
     for sideways motion (along the optical axis zoom and dolly are told apart by :func:`split_zoom`)."""
     c = K[:2, 2]
-    fit, best = _EssentialFit(None, np.zeros(len(p0), bool), p1), np.inf
+    fit, best = _EssentialFit.none(p1), np.inf
     for scale in ((1.0, s_h) if abs(math.log(s_h)) > 0.002 else (1.0,)):
         q = c + (p1 - c) / scale
         E_try, m_try = cv2.findEssentialMat(p0, q, K, cv2.USAC_ACCURATE, 0.999, ransac)
@@ -344,7 +349,7 @@ def _fit_essential(p0: np.ndarray, p1: np.ndarray, K: np.ndarray, s_h: float, ra
 
 
 def _measure_flow(out: PairMotion, H: np.ndarray, mask_h: np.ndarray, res_h: np.ndarray, flow: np.ndarray,
-                  mask_e: np.ndarray, size: tuple[int, int], opts: PairOptions) -> None:
+                  mask_e: np.ndarray, size: tuple[int, int], opts: PairOptions, unit: float) -> None:
     """The pair's rigid share, median rigid flow, centre shift and parallax (residuals of the
     essential inliers against the homography), written to ``out``."""
     w, h = size
@@ -356,7 +361,7 @@ def _measure_flow(out: PairMotion, H: np.ndarray, mask_h: np.ndarray, res_h: np.
     out.shift = tuple(float(v) for v in (apply_homography(H, centre) - centre)[0])
     enough = mask_e.sum() >= opts.min_tracks
     out.parallax_px = float(np.percentile(res_h[mask_e], opts.parallax_percentile)) if enough else 0.0
-    out.parallax_ratio = out.parallax_px / max(out.flow_px, opts.flow_floor * opts.px(size))
+    out.parallax_ratio = out.parallax_px / max(out.flow_px, opts.flow_floor * unit)
 
 
 def _is_translating(out: PairMotion, fit: _EssentialFit, mask_h: np.ndarray, opts: PairOptions,
@@ -375,7 +380,7 @@ def _is_translating(out: PairMotion, fit: _EssentialFit, mask_h: np.ndarray, opt
 
 
 def _essential_motion(out: PairMotion, fit: _EssentialFit, p0: np.ndarray, p1: np.ndarray, K: np.ndarray,
-                      size: tuple[int, int], opts: PairOptions) -> PairMotion:
+                      size: tuple[int, int], opts: PairOptions, unit: float) -> PairMotion:
     """Rotation, translation cues and zoom from the essential matrix (a translating camera)."""
     mask = fit.inliers
     _, R, t, _ = cv2.recoverPose(fit.E, p0, fit.targets, K, mask=mask.astype(np.uint8).reshape(-1, 1) * 255)
@@ -386,7 +391,7 @@ def _essential_motion(out: PairMotion, fit: _EssentialFit, p0: np.ndarray, p1: n
     rot_only = apply_homography(K @ R @ np.linalg.inv(K), p0)
     pe, ve = p0[mask], (fit.targets - rot_only)[mask]
     u = oriented_direction(pe, ve, -(R.T @ t), K)
-    u = epipole_direction(p0[mask], p1[mask], u, K, opts.ransac * opts.px(size))
+    u = epipole_direction(p0[mask], p1[mask], u, K, opts.ransac * unit)
     zoom = split_zoom(pe, ve, u, K)
     out.log_zoom = float(math.log(max(fit.zoom * (1.0 + zoom), 1e-6)))
     out.translation = translation_cues(pe, ve - zoom * (pe - c), size, u, K)
