@@ -35,17 +35,19 @@ def sh(*args: str) -> None:
     subprocess.run([CLI, *args], check=True)
 
 
+def synth_clips(out: Path, clips: int, seed: int, a: argparse.Namespace) -> Path:
+    """``camreasoner synth`` of ``clips`` one-motion clips of the task (skipped when already there)."""
+    if not (out / "labels.jsonl").is_file():
+        sh("synth", "--out", str(out), "--clips", str(clips), "--seed", str(seed), "--size", a.size, "--fps", "8",
+           "--seconds", "2", "--primitives", ",".join(a.primitives), "--max-combo", "1", "--workers", str(a.workers),
+           "--quiet", *(["--no-effects"] if a.no_effects else []))
+    return out
+
+
 def make_data(out: Path, a: argparse.Namespace) -> tuple[Path, Path]:
-    prims = ",".join(a.primitives)
-    common = ["--size", a.size, "--fps", "8", "--seconds", "2", "--primitives", prims,
-              "--max-combo", "1", "--workers", str(a.workers), "--quiet"]
-    if a.no_effects:
-        common.append("--no-effects")
-    train, held = out / "synth_train", out / "synth_heldout"
-    if not (train / "labels.jsonl").is_file():
-        sh("synth", "--out", str(train), "--clips", str(a.clips), "--seed", "0", *common)
-    if not (held / "labels.jsonl").is_file():
-        sh("synth", "--out", str(held), "--clips", str(a.eval_clips), "--seed", "1", *common)
+    """Training clips (seed 0), held-out clips (seed 1) and the suite built on the training clips."""
+    train = synth_clips(out / "synth_train", a.clips, 0, a)
+    held = synth_clips(out / "synth_heldout", a.eval_clips, 1, a)
     suite = out / "suite"
     if not (suite / "suite.json").is_file():
         sh("suite", "build", "--labels", str(train / "labels.jsonl"), "--video-root", str(train),
@@ -111,8 +113,10 @@ def recipe(stage: str, suite: Path, out: Path, model: dict[str, Any], a: argpars
     if stage == "sft":
         base["data"]["bare_prompt_steps"] = a.bare_steps
     base["video"].update(fps=8.0, max_frames=a.frames, max_pixels=a.pixels, min_pixels=min(a.pixels, 3136))
+    save_steps = getattr(a, "save_steps", None) if stage == "sft" else None
     base["train"].update(output_dir=str(out), max_minutes=minutes, max_steps=steps, report_to="tensorboard",
-                         save_steps=100000, lr_scheduler_type="constant", warmup_steps=10)
+                         save_steps=save_steps or 100000, save_total_limit=None if save_steps else 2,
+                         lr_scheduler_type="constant", warmup_steps=10)
     if stage == "sft" and a.sft_lr:
         base["train"]["learning_rate"] = a.sft_lr
     if stage == "grpo":
@@ -193,6 +197,7 @@ def main() -> None:
     p.add_argument("--vision-depth", type=int, default=2, help="tiny model: vision tower blocks")
     p.add_argument("--sft-lr", type=float, help="SFT learning rate (default: the recipe's)")
     p.add_argument("--no-grpo", action="store_true", help="stop after SFT")
+    p.add_argument("--save-steps", type=int, help="SFT: keep a checkpoint every this many steps (default: none)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--png", type=Path, help="reward curve PNG (default: OUT/reward_curve.png)")
     a = p.parse_args()

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_learn import CLI, make_data, recipe  # noqa: E402
+from bench_learn import CLI, make_data, recipe, synth_clips  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -67,8 +67,10 @@ def evaluate(model_dir: Path, questions: Path, video_root: Path, out: Path, a: a
     return {k: m.get(k) for k in keys}
 
 
-def grpo_run(variant: str, seed: int, sft_dir: Path, suite: Path, out: Path, a: argparse.Namespace) -> dict:
-    """One GRPO run from the SFT checkpoint; its final model directory and reward curve (kept in run.json)."""
+def grpo_run(variant: str, seed: int, sft_dir: Path, suite: Path, out: Path, a: argparse.Namespace,
+             prompts: Path | None = None) -> dict:
+    """One GRPO run from the SFT checkpoint (on ``prompts``, a parquet file, instead of the suite's RL
+    split when given); its final model directory and reward curve (kept in run.json)."""
     done = out / "run.json"
     if done.is_file():
         return json.loads(done.read_text())
@@ -82,6 +84,8 @@ def grpo_run(variant: str, seed: int, sft_dir: Path, suite: Path, out: Path, a: 
     if a.grpo_lr:
         raw["train"]["learning_rate"] = a.grpo_lr
     raw["grpo"].update(VARIANTS[variant])
+    if prompts is not None:
+        raw["data"]["train_file"] = str(prompts)
     trainer, processor, prep = build_trainer(recipe_from_dict(raw, f"bench:{variant}:{seed}"))
     t = time.perf_counter()
     trainer.train()
@@ -187,15 +191,60 @@ def learn_run_sft(src: Path) -> dict[str, Any]:
     return learned["sft"]
 
 
-def link_learn_run(src: Path, out: Path, sft: dict[str, Any]) -> None:
-    """Reuse a bench_learn.py run: link its clips, suite and SFT checkpoint (``sft``: its run) into ``out``."""
+def learn_checkpoints(src: Path) -> list[Path]:
+    """A bench_learn.py run's SFT checkpoints (``--save-steps``), in step order, then its final model."""
+    steps = sorted((p for p in (src / "sft").glob("checkpoint-*") if (p / "config.json").is_file()),
+                   key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    return [*steps, src / "sft" / "final"]
+
+
+def link_learn_run(src: Path, out: Path, sft: dict[str, Any], checkpoint: Path) -> None:
+    """Reuse a bench_learn.py run: link its clips, suite and one SFT checkpoint (``sft``: its run) into ``out``."""
     for name in ("synth_train", "synth_heldout", "suite"):
         if not (out / name).exists():
             (out / name).symlink_to(src / name)
     (out / "sft").mkdir(exist_ok=True)
-    if not (out / "sft" / "final").exists():
-        (out / "sft" / "final").symlink_to(src / "sft" / "final")
-    (out / "sft" / "run.json").write_text(json.dumps({**sft, "from": str(src)}))
+    final = out / "sft" / "final"
+    if final.is_symlink() and final.resolve() != checkpoint.resolve():
+        raise SystemExit(f"{out}: holds GRPO runs from {final.resolve()}, not {checkpoint}; use a new --out")
+    if not final.exists():
+        final.symlink_to(checkpoint)
+    step = int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint.name.startswith("checkpoint-") else sft["steps"]
+    (out / "sft" / "run.json").write_text(json.dumps({**sft, "steps": step, "from": str(checkpoint)}))
+
+
+def select_checkpoint(src: Path, out: Path, a: argparse.Namespace) -> tuple[Path, list[dict[str, Any]]]:
+    """The earliest SFT checkpoint of ``src`` whose balanced accuracy on validation clips (seed 2, never
+    the held-out ones) reaches ``a.select_sft``, else the final model; every checkpoint's figures."""
+    val = synth_clips(out / "synth_validation", a.eval_clips, 2, a)
+    questions = heldout_questions(val, a.primitives, out / "validation_binary.json")
+    figures = []
+    for ckpt in learn_checkpoints(src):
+        m = evaluate(ckpt, questions, val, out / "validation" / ckpt.name, a)
+        figures.append({"checkpoint": str(ckpt), **m})
+        bal = m["balanced_accuracy"] or 0.0  # None: no answer could be read
+        print(f"validation {ckpt.name}: balanced acc {bal:.3f}, mean AP {m['mean_ap'] or 0.0:.3f}", flush=True)
+        if bal >= a.select_sft:
+            return ckpt, figures
+    return src / "sft" / "final", figures
+
+
+def hard_prompts(sft_dir: Path, suite: Path, out: Path, a: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
+    """The RL prompts the SFT model sometimes gets wrong (``camreasoner train pass-rate``'s selection)."""
+    from camreasoner.train.pass_rate import PassRateOptions, select_prompts
+
+    kept, counts_file = out / "hard_prompts.parquet", out / "hard_prompts.json"
+    if not counts_file.is_file():
+        rec = recipe("grpo", suite, out / "pass_rate", {"name_or_path": str(sft_dir)}, a, 1.0, 1)
+        opts = PassRateOptions(samples=a.pass_samples or a.group, temperature=rec.grpo.temperature,
+                               max_new_tokens=a.max_new_tokens, low=a.pass_bounds[0], high=a.pass_bounds[1], max_prompts=a.pass_prompts, seed=0)
+        t = time.perf_counter()
+        counts = select_prompts(rec, kept, opts)
+        counts.update(samples=opts.samples, minutes=round((time.perf_counter() - t) / 60, 2))
+        counts_file.write_text(json.dumps(counts))
+    counts = json.loads(counts_file.read_text())
+    print("hard prompts:", counts, flush=True)
+    return kept, counts
 
 
 def main() -> None:
@@ -225,6 +274,16 @@ def main() -> None:
     p.add_argument("--from-learn", type=Path, metavar="DIR",
                    help="start from a bench_learn.py --no-grpo run: its clips, suite and SFT checkpoint "
                         "(DIR/sft/final); the SFT settings above are then unused")
+    p.add_argument("--select-sft", type=float, metavar="BAL_ACC",
+                   help="with --from-learn: start from the earliest of its SFT checkpoints (--save-steps) whose "
+                        "balanced accuracy on validation clips (seed 2) reaches BAL_ACC")
+    p.add_argument("--hard-prompts", action="store_true",
+                   help="GRPO on the RL prompts the SFT model sometimes gets wrong (pass rate within --pass-bounds "
+                        "over --pass-samples sampled answers; camreasoner train pass-rate)")
+    p.add_argument("--pass-samples", type=int, help="answers sampled per prompt for the pass rate (default: --group)")
+    p.add_argument("--pass-prompts", type=int, default=1000, help="RL prompts whose pass rate is estimated")
+    p.add_argument("--pass-bounds", type=float, nargs=2, default=[0.01, 0.99], metavar=("LOW", "HIGH"),
+                   help="pass rates of the prompts kept by --hard-prompts")
     a = p.parse_args()
     import torch
 
@@ -234,9 +293,16 @@ def main() -> None:
     from camreasoner.train.sft import build_trainer as sft_trainer
 
     learned_sft = learn_run_sft(a.from_learn.resolve()) if a.from_learn else None
+    if a.select_sft is not None and not a.from_learn:
+        raise SystemExit("--select-sft needs --from-learn DIR")
     a.out.mkdir(parents=True, exist_ok=True)
+    validation: list[dict[str, Any]] = []
     if a.from_learn:
-        link_learn_run(a.from_learn.resolve(), a.out, learned_sft)
+        src = a.from_learn.resolve()
+        checkpoint = src / "sft" / "final"
+        if a.select_sft is not None:
+            checkpoint, validation = select_checkpoint(src, a.out, a)
+        link_learn_run(src, a.out, learned_sft, checkpoint)
     t0 = time.perf_counter()
     suite, held = make_data(a.out, a)
     questions = heldout_questions(held, a.primitives, a.out / "heldout_binary.json")
@@ -254,6 +320,10 @@ def main() -> None:
         sft_dir = save_final(trainer, processor, prep.output_dir)
         (a.out / "sft" / "run.json").write_text(json.dumps(sft_run))
     results["sft"] = json.loads((a.out / "sft" / "run.json").read_text())
+    results["sft_validation"] = validation
+    prompts = None
+    if a.hard_prompts:
+        prompts, results["hard_prompts"] = hard_prompts(sft_dir, suite, a.out, a)
     results["after_sft"] = evaluate(sft_dir, questions, held, a.out / "eval_sft", a)
     measured = measured_motion(a.out / "eval_sft", a.out / "heldout_measured.json")
     results["after_sft"]["observation"] = observation_consistency(a.out / "eval_sft", measured)
@@ -267,7 +337,7 @@ def main() -> None:
         runs = []
         for seed in range(a.seeds):
             run_dir = a.out / f"grpo_{variant}_seed{seed}"
-            run = grpo_run(variant, seed, sft_dir, suite, run_dir, a)
+            run = grpo_run(variant, seed, sft_dir, suite, run_dir, a, prompts)
             run["dir"] = str(run_dir)
             run["eval"] = evaluate(Path(run["final"]), questions, held, run_dir / "eval", a)
             run["eval"]["observation"] = observation_consistency(run_dir / "eval", measured)
@@ -296,6 +366,11 @@ def main() -> None:
     print(f"\nheld-out binary questions: {s['n_binary']} on {s['n_clips']} clips; {', '.join(a.primitives)}")
     print(f"after SFT: balanced acc {fmt(s['balanced_accuracy'], s['balanced_accuracy_ci'])}, "
           f"mean AP {fmt(s['mean_ap'], s['mean_ap_ci'])}, observations consistent {fmt(s['observation']['consistent_share'])}")
+    print(f"SFT checkpoint: {results['sft'].get('from', sft_dir)} ({results['sft']['steps']} steps)")
+    if a.hard_prompts:
+        h = results["hard_prompts"]
+        print(f"GRPO prompts: {h['kept']} of {h['estimated']} RL prompts kept (pass rate in {a.pass_bounds} over "
+              f"{h['samples']} samples; mean pass rate {h['mean_pass_rate']:.3f}, {h['all_right']} always right)")
     for variant in a.variants:
         for seed, r in enumerate(results[variant]["runs"]):
             e = r["eval"]

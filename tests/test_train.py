@@ -102,6 +102,15 @@ def test_cli_rejects_bad_configs_before_any_compute(tmp_path, suite):
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr
     assert not (tmp_path / "out" / "base_model").exists()  # failed before building anything
+    for raw, message in (({"stage": "sft", "data": {"suite_dir": str(suite)}}, "pass rates are for GRPO recipes"),
+                         ({"stage": "grpo", "model": {"name_or_path": str(wrong)}, "data": {"suite_dir": str(suite)}},
+                          "model_type is 'llama'")):
+        path = tmp_path / "pass.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        proc = _cli("train", "pass-rate", "--config", str(path), "--out", str(tmp_path / "kept.parquet"))
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+    assert not (tmp_path / "kept.parquet").exists()
 
 
 # -- SFT ------------------------------------------------------------------------------------------
@@ -408,3 +417,50 @@ def test_grpo_steps_with_ema_advantages_save_and_resume_their_state(suite, sft_m
     assert again.ema.moments == {}
     again.train(resume_from_checkpoint=prep.resume)  # at max_steps already: restores, trains nothing
     assert again.ema.to_dict() == saved
+
+
+# -- pass rates (offline difficulty filtering) ------------------------------------------------------
+def test_pass_rates_score_each_rows_samples_with_the_strict_reader():
+    from camreasoner.train.pass_rate import score_samples
+
+    rows = [{"answer": "B", "options": ["A. No", "B. Yes"]}, {"answer": "A", "options": ["A. No", "B. Yes"]},
+            {"answer": "A", "options": ["A. No", "B. Yes"]}]
+    right_b = "<observation>o</observation><think>t</think><answer>B</answer>"
+    texts = [right_b, "B", "A camera that moves is what I see here.", "<answer>C</answer>",  # row 1: 2 of 4
+             right_b, "<answer>A</answer>", "A", "",  # row 2: 2 of 4 (prose and empty score 0)
+             "A", "A", "A", "A"]  # row 3: every generation failed
+    failed = [False] * 8 + [True] * 4
+    rates = score_samples(texts, failed, rows, 4)
+    assert rates[:2] == [0.5, 0.5]
+    assert rates[2] != rates[2]  # NaN: nothing scored
+    with pytest.raises(ValueError):
+        score_samples(texts[:-1], failed[:-1], rows, 4)
+
+
+def test_pass_rate_command_keeps_prompts_within_bounds_and_writes_nothing_when_none_is(suite, sft_model, tmp_path):
+    """The tiny model after a short SFT never answers in the strict format: every pass rate is 0,
+    so [0, 1] keeps every prompt and [0.5, 1] keeps none (one line, no file)."""
+    import pandas as pd
+
+    from camreasoner.train.pass_rate import PassRateOptions, select_prompts
+
+    recipe = _recipe("grpo", suite, tmp_path / "g", sft_model,
+                     grpo={"num_generations": 2, "max_completion_length": 16})
+    out = tmp_path / "kept.parquet"
+    counts = select_prompts(recipe, out, PassRateOptions(samples=2, max_new_tokens=16, low=0.0, high=1.0))
+    kept = pd.read_parquet(out)
+    assert counts == {"estimated": len(PRIMS), "kept": len(PRIMS), "failed": 0, "mean_pass_rate": 0.0,
+                      "all_right": 0, "all_wrong": len(PRIMS)}
+    assert list(kept["pass_rate"]) == [0.0] * len(PRIMS)
+    assert kept["video"].str.startswith("clips/").all()  # as in the split: relative to the suite's root
+    none = tmp_path / "none.parquet"
+    with pytest.raises(CamReasonerError, match=r"no prompt has a pass rate in \[0.5, 1.0\]"):
+        select_prompts(recipe, none, PassRateOptions(samples=2, max_new_tokens=16, low=0.5, high=1.0))
+    assert not none.exists() and not list(tmp_path.glob(".none.parquet*"))
+    # the kept file trains: a GRPO recipe reads it as data.train_file
+    from camreasoner.train.grpo import build_trainer
+
+    trainer, _, _ = build_trainer(_recipe("grpo", suite, tmp_path / "g2", sft_model, data={"train_file": str(out)},
+                                          train={"max_steps": 1, "per_device_train_batch_size": 2},
+                                          grpo={"num_generations": 2, "max_completion_length": 16}))
+    assert len(trainer.train_dataset) == len(PRIMS)

@@ -51,6 +51,35 @@ def register(app: typer.Typer) -> None:
         """GRPO (TRL GRPOTrainer extended to video) on the suite's RL split; prints the final model dir."""
         _run("grpo", config, output_dir, max_steps, resume)
 
+    @train.command("pass-rate")
+    def pass_rate(
+        config: ConfigOpt,
+        out: Annotated[Path, typer.Option("--out", help="Parquet file of the kept prompts (for data.train_file).")],
+        samples: Annotated[int | None, typer.Option("--samples", help="Answers sampled per prompt "
+                                                    "(default: grpo.num_generations).")] = None,
+        low: Annotated[float, typer.Option("--low", help="Keep prompts with a pass rate at least this.")] = 0.01,
+        high: Annotated[float, typer.Option("--high", help="... and at most this.")] = 0.99,
+        max_prompts: Annotated[int | None, typer.Option("--max-prompts", help="Estimate on a random subset "
+                                                        "of this many prompts.")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Sampling and subset seed.")] = 0,
+    ) -> None:
+        """Pass rates of a GRPO recipe's starting model on its RL split; keep the prompts it sometimes
+        gets wrong (groups with a gradient). Prints the counts and the kept file."""
+        from camreasoner.train.configs import load_recipe
+        from camreasoner.train.pass_rate import PassRateOptions, select_prompts
+
+        recipe = load_recipe(config)
+        g = recipe.grpo
+        opts = PassRateOptions(samples=samples or g.num_generations, temperature=g.temperature,
+                               max_new_tokens=g.max_completion_length, low=low, high=high,
+                               max_prompts=max_prompts, seed=seed)
+        counts = select_prompts(recipe, out, opts)
+        mean = counts["mean_pass_rate"]
+        typer.echo(f"{counts['estimated']} prompts x {opts.samples} samples: mean pass rate "
+                   f"{'-' if mean is None else f'{mean:.3f}'}, {counts['all_right']} always right, "
+                   f"{counts['all_wrong']} always wrong, {counts['failed']} failed; kept {counts['kept']} "
+                   f"with a pass rate in [{low}, {high}] -> {out}")
+
     @train.command("check")
     def check(config: ConfigOpt) -> None:
         """Validate a recipe (keys, types, values) without loading data or a model."""
