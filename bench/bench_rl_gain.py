@@ -13,6 +13,12 @@ Pipeline (camreasoner's own commands and modules; data as in bench/bench_learn.p
      interval (``evaluate.metrics.paired_gain``).
   5. results.json (every figure), curves.json and a PNG of the GRPO reward curves.
 
+Options: ``--from-learn DIR`` reuses a ``bench_learn.py --no-grpo`` run (clips, suite, SFT model);
+``--select-sft BAL_ACC`` starts from its earliest ``--save-steps`` checkpoint whose balanced accuracy
+on validation clips (seed 2; never the held-out seed 1) reaches BAL_ACC; ``--hard-prompts`` runs GRPO
+only on the RL prompts whose pass rate under the SFT model lies within ``--pass-bounds``
+(``camreasoner train pass-rate``: ``--pass-samples`` sampled answers on ``--pass-prompts`` prompts).
+
 Usage (with nice; a smoke scale first):
   nice .venv/bin/python bench/bench_rl_gain.py --out /tmp/rl_gain_smoke --clips 60 --eval-clips 12 \
       --sft-steps 40 --bare-steps 10 --grpo-steps 4 --seeds 2 --group 4 --grpo-prompts 1 \
@@ -176,26 +182,32 @@ def plot(curves: dict[str, list[list[dict]]], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def learn_run_sft(src: Path) -> dict[str, Any]:
-    """The SFT entry of a finished bench_learn.py --no-grpo run in ``src``; exits with one line if it is not one."""
+def learn_run_sft(src: Path, checkpoints: bool = False) -> dict[str, Any]:
+    """The SFT entry of a finished bench_learn.py --no-grpo run in ``src`` (with ``checkpoints``: also a
+    stopped run that saved SFT checkpoints); exits with one line if it is not one."""
     results = src / "results.json"
     try:
         learned = json.loads(results.read_text()) if results.is_file() else {}
     except json.JSONDecodeError:
         learned = {}
-    missing = [name for name in ("synth_train", "synth_heldout", "suite", "sft/final/config.json")
-               if not (src / name).exists()]
-    if "sft" not in learned or missing:
-        raise SystemExit(f"{src}: not a finished bench_learn.py --no-grpo run "
-                         f"(missing: {', '.join(missing or ['the sft entry of results.json'])})")
-    return learned["sft"]
+    missing = [name for name in ("synth_train", "synth_heldout", "suite") if not (src / name).exists()]
+    saved = checkpoints and len(learn_checkpoints(src)) > 0
+    if not saved and not (src / "sft/final/config.json").is_file():
+        missing.append("sft/final/config.json")
+    if not saved and "sft" not in learned:
+        missing.append("the sft entry of results.json")
+    if missing:
+        raise SystemExit(f"{src}: not a finished bench_learn.py --no-grpo run (missing: {', '.join(missing)})")
+    return learned.get("sft", {"steps": None, "minutes": None})
 
 
 def learn_checkpoints(src: Path) -> list[Path]:
-    """A bench_learn.py run's SFT checkpoints (``--save-steps``), in step order, then its final model."""
+    """A bench_learn.py run's SFT checkpoints (``--save-steps``), in step order, then its final model
+    (when the run finished)."""
     steps = sorted((p for p in (src / "sft").glob("checkpoint-*") if (p / "config.json").is_file()),
                    key=lambda p: int(p.name.rsplit("-", 1)[1]))
-    return [*steps, src / "sft" / "final"]
+    final = src / "sft" / "final"
+    return [*steps, final] if (final / "config.json").is_file() else steps
 
 
 def link_learn_run(src: Path, out: Path, sft: dict[str, Any], checkpoint: Path) -> None:
@@ -226,6 +238,8 @@ def select_checkpoint(src: Path, out: Path, a: argparse.Namespace) -> tuple[Path
         print(f"validation {ckpt.name}: balanced acc {bal:.3f}, mean AP {m['mean_ap'] or 0.0:.3f}", flush=True)
         if bal >= a.select_sft:
             return ckpt, figures
+    if not (src / "sft" / "final" / "config.json").is_file():
+        raise SystemExit(f"{src}: no SFT checkpoint reaches validation balanced accuracy {a.select_sft}")
     return src / "sft" / "final", figures
 
 
@@ -292,7 +306,7 @@ def main() -> None:
     from camreasoner.train.common import save_final
     from camreasoner.train.sft import build_trainer as sft_trainer
 
-    learned_sft = learn_run_sft(a.from_learn.resolve()) if a.from_learn else None
+    learned_sft = learn_run_sft(a.from_learn.resolve(), a.select_sft is not None) if a.from_learn else None
     if a.select_sft is not None and not a.from_learn:
         raise SystemExit("--select-sft needs --from-learn DIR")
     a.out.mkdir(parents=True, exist_ok=True)
