@@ -204,8 +204,10 @@ def learn_run_sft(src: Path, checkpoints: bool = False) -> dict[str, Any]:
 def learn_checkpoints(src: Path) -> list[Path]:
     """A bench_learn.py run's SFT checkpoints (``--save-steps``), in step order, then its final model
     (when the run finished)."""
-    steps = sorted((p for p in (src / "sft").glob("checkpoint-*") if (p / "config.json").is_file()),
-                   key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    from camreasoner.train.common import checkpoint_step
+
+    steps = sorted((p for p in (src / "sft").glob("checkpoint-*")
+                    if checkpoint_step(p) is not None and (p / "config.json").is_file()), key=checkpoint_step)
     final = src / "sft" / "final"
     return [*steps, final] if (final / "config.json").is_file() else steps
 
@@ -221,8 +223,11 @@ def link_learn_run(src: Path, out: Path, sft: dict[str, Any], checkpoint: Path) 
         raise SystemExit(f"{out}: holds GRPO runs from {final.resolve()}, not {checkpoint}; use a new --out")
     if not final.exists():
         final.symlink_to(checkpoint)
-    step = int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint.name.startswith("checkpoint-") else sft["steps"]
-    (out / "sft" / "run.json").write_text(json.dumps({**sft, "steps": step, "from": str(checkpoint)}))
+    from camreasoner.train.common import checkpoint_step
+
+    step = checkpoint_step(checkpoint)
+    (out / "sft" / "run.json").write_text(json.dumps({**sft, "steps": sft["steps"] if step is None else step,
+                                                        "from": str(checkpoint)}))
 
 
 def select_checkpoint(src: Path, out: Path, a: argparse.Namespace) -> tuple[Path, list[dict[str, Any]]]:
@@ -250,8 +255,9 @@ def hard_prompts(sft_dir: Path, suite: Path, out: Path, a: argparse.Namespace) -
     kept, counts_file = out / "hard_prompts.parquet", out / "hard_prompts.json"
     if not counts_file.is_file():
         rec = recipe("grpo", suite, out / "pass_rate", {"name_or_path": str(sft_dir)}, a, 1.0, 1)
+        low, high = a.pass_bounds
         opts = PassRateOptions(samples=a.pass_samples or a.group, temperature=rec.grpo.temperature,
-                               max_new_tokens=a.max_new_tokens, low=a.pass_bounds[0], high=a.pass_bounds[1], max_prompts=a.pass_prompts, seed=0)
+                               max_new_tokens=a.max_new_tokens, low=low, high=high, max_prompts=a.pass_prompts)
         t = time.perf_counter()
         counts = select_prompts(rec, kept, opts)
         counts.update(samples=opts.samples, minutes=round((time.perf_counter() - t) / 60, 2))

@@ -110,6 +110,11 @@ def test_cli_rejects_bad_configs_before_any_compute(tmp_path, suite):
         proc = _cli("train", "pass-rate", "--config", str(path), "--out", str(tmp_path / "kept.parquet"))
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+    path.write_text(yaml.safe_dump({"stage": "grpo", "data": {"suite_dir": str(suite)}}))
+    for args, message in ((["--samples", "0"], "at least 1 sample"), (["--low", "0.9", "--high", "0.1"], "0 <= low <= high")):
+        proc = _cli("train", "pass-rate", "--config", str(path), "--out", str(tmp_path / "kept.parquet"), *args)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
     assert not (tmp_path / "kept.parquet").exists()
 
 

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
 
         recipe = load_recipe(config)
         g = recipe.grpo
-        opts = PassRateOptions(samples=samples or g.num_generations, temperature=g.temperature,
+        opts = PassRateOptions(samples=g.num_generations if samples is None else samples, temperature=g.temperature,
                                max_new_tokens=g.max_completion_length, low=low, high=high,
                                max_prompts=max_prompts, seed=seed)
         counts = select_prompts(recipe, out, opts)

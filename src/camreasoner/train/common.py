@@ -40,12 +40,18 @@ def apply_overrides(recipe: Recipe, output_dir: str | None, max_steps: int | Non
     return recipe
 
 
+def checkpoint_step(path: Path) -> int | None:
+    """N of a ``checkpoint-N`` directory name (None for any other name)."""
+    stem, _, step = path.name.rpartition("-")
+    return int(step) if stem == "checkpoint" and step.isdigit() else None
+
+
 def latest_checkpoint(output_dir: Path) -> str | None:
     """The newest ``checkpoint-N`` directory in ``output_dir``, or None."""
-    ckpts = [p for p in output_dir.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    ckpts = [p for p in output_dir.glob("checkpoint-*") if p.is_dir() and checkpoint_step(p) is not None]
     if not ckpts:
         return None
-    return str(max(ckpts, key=lambda p: int(p.name.split("-")[-1])))
+    return str(max(ckpts, key=checkpoint_step))
 
 
 def prepare(recipe: Recipe) -> Prepared:

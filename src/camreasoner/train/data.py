@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,13 +78,9 @@ def resolve_splits(cfg: DataConfig, stage: str, source: str) -> Splits:
     return Splits(train=train, eval=evalp, video_root=root)
 
 
-def load_rows(
-    path: Path, columns: tuple[str, ...], video_root: Path, kinds: list[str] | None, limit: int | None
-):
-    """Read one parquet split as a ``datasets.Dataset`` with ``video`` made absolute.
-
-    Missing columns, an empty split and missing video files are one-line errors naming the file.
-    """
+def read_split(path: Path, columns: tuple[str, ...], kinds: list[str] | None, limit: int | None):
+    """Read one parquet split as a ``datasets.Dataset``: only ``kinds`` (when given), at most ``limit``
+    rows. An unreadable file, a missing column and an empty split are one-line errors naming the file."""
     import datasets
 
     datasets.disable_progress_bars()
@@ -102,10 +99,25 @@ def load_rows(
         ds = ds.select(range(min(limit, len(ds))))
     if len(ds) == 0:
         raise CamReasonerError(f"{path}: no rows to train on")
-    resolved = {v: str(video_root / v) for v in set(ds["video"])}
+    return ds
+
+
+def video_paths(path: Path, videos: Iterable[str], video_root: Path) -> dict[str, str]:
+    """Each ``video`` value of split ``path`` -> its file under ``video_root``; a missing file is a
+    one-line error."""
+    resolved = {v: str(video_root / v) for v in set(videos)}
     for rel, full in sorted(resolved.items()):
         if not os.path.isfile(full):
             raise CamReasonerError(f"{path}: video {rel!r} not found under {video_root}")
+    return resolved
+
+
+def load_rows(
+    path: Path, columns: tuple[str, ...], video_root: Path, kinds: list[str] | None, limit: int | None
+):
+    """Read one parquet split (:func:`read_split`) with ``video`` made absolute (:func:`video_paths`)."""
+    ds = read_split(path, columns, kinds, limit)
+    resolved = video_paths(path, ds["video"], video_root)
     return ds.map(lambda v: {"video": resolved[v]}, input_columns="video")
 
 

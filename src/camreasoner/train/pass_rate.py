@@ -17,7 +17,7 @@ from typing import Any
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.train.configs import Recipe, VideoConfig, check_model_dir
-from camreasoner.train.data import RL_COLUMNS, resolve_splits
+from camreasoner.train.data import RL_COLUMNS, read_split, resolve_splits, video_paths
 from camreasoner.train.rewards import accuracy_reward
 
 
@@ -39,6 +39,12 @@ class PassRateOptions:
     batch_size: int = 16
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise CamReasonerError(f"pass rates need at least 1 sample per prompt, got {self.samples}")
+        if not 0.0 <= self.low <= self.high <= 1.0:
+            raise CamReasonerError(f"pass-rate bounds need 0 <= low <= high <= 1, got {self.low}, {self.high}")
+
 
 def pass_rates(model_dir: str | Path, rows: list[dict[str, Any]], video: VideoConfig,
                opts: PassRateOptions) -> list[float]:
@@ -50,8 +56,6 @@ def pass_rates(model_dir: str | Path, rows: list[dict[str, Any]], video: VideoCo
     from camreasoner.backends.base import BackendItem
     from camreasoner.backends.hf import HFBackend
 
-    if opts.samples < 1:
-        raise CamReasonerError(f"pass rates need at least 1 sample per prompt, got {opts.samples}")
     backend = HFBackend(model=str(model_dir), fps=video.fps, max_frames=video.max_frames,
                         max_pixels=video.max_pixels, temperature=opts.temperature,
                         max_new_tokens=opts.max_new_tokens, batch_size=opts.batch_size, seed=opts.seed)
@@ -81,37 +85,24 @@ def keep(rate: float, opts: PassRateOptions) -> bool:
 
 
 def select_prompts(recipe: Recipe, out: Path, opts: PassRateOptions) -> dict[str, Any]:
-    """Estimate pass rates of the recipe's model on its RL training split; write the kept rows
+    """Estimate pass rates of the recipe's model on its RL training split (the rows GRPO would read:
+    ``data.kinds``, ``data.max_train_samples``; a random ``opts.max_prompts`` of them); write the kept rows
     (every column, ``video`` as in the split, plus ``pass_rate``) to ``out`` (parquet, atomically).
 
     Returns counts and the mean pass rate; no kept prompt is a one-line error and writes nothing.
     """
-    import pandas as pd
-
     from camreasoner.core.io import atomic_path
 
     if recipe.stage != "grpo":
         raise CamReasonerError(f"{recipe.source}: pass rates are for GRPO recipes (stage is {recipe.stage!r})")
-    if not 0.0 <= opts.low <= opts.high <= 1.0:
-        raise CamReasonerError(f"pass-rate bounds need 0 <= low <= high <= 1, got {opts.low}, {opts.high}")
     check_model_dir(recipe.model.name_or_path, recipe.source)
     splits = resolve_splits(recipe.data, "grpo", recipe.source)
-    try:
-        df = pd.read_parquet(splits.train)
-    except Exception as exc:  # pyarrow raises many types for a corrupt file
-        raise CamReasonerError(f"{splits.train}: not a readable parquet file ({type(exc).__name__})") from None
-    missing = [c for c in RL_COLUMNS if c not in df.columns]
-    if missing:
-        raise CamReasonerError(f"{splits.train}: missing column '{missing[0]}' (needs {', '.join(RL_COLUMNS)})")
-    if recipe.data.kinds is not None and "kind" in df.columns:
-        df = df[df["kind"].isin(recipe.data.kinds)]
+    df = read_split(splits.train, RL_COLUMNS, recipe.data.kinds, recipe.data.max_train_samples).to_pandas()
     if opts.max_prompts is not None and len(df) > opts.max_prompts:
         df = df.sample(n=opts.max_prompts, random_state=opts.seed)
     df = df.reset_index(drop=True)
-    rows = [{**r, "video": str(splits.video_root / r["video"])} for r in df.to_dict("records")]
-    for r in rows:
-        if not Path(r["video"]).is_file():
-            raise CamReasonerError(f"{splits.train}: video {r['video']!r} not found")
+    resolved = video_paths(splits.train, df["video"], splits.video_root)
+    rows = [{**r, "video": resolved[r["video"]]} for r in df.to_dict("records")]
     rates = pass_rates(recipe.model.name_or_path, rows, recipe.video, opts)
     df["pass_rate"] = rates
     kept = df[[keep(x, opts) for x in rates]]
