@@ -8,7 +8,13 @@ import pytest
 from observer_scenes import STEPS, H, W, point_cloud, pose, project, render, rot
 
 from camreasoner.observer.geometry import estimate_pair, integrate_pairs, intrinsics, track_points
-from camreasoner.observer.geometry.models import decompose_rotation_zoom, rotation_angles, translation_cues
+from camreasoner.observer.geometry.models import (
+    apply_homography,
+    decompose_rotation_zoom,
+    rotation_angles,
+    rotation_excess,
+    translation_cues,
+)
 
 # primitive -> (attribute of PairMotion, index or None, expected sign)
 EXPECT = {
@@ -148,3 +154,20 @@ def test_one_outlier_pair_does_not_make_a_translation():
     cues = integrate_pairs(pairs, (W, H), 300.0)
     assert cues.truck == pytest.approx(0.008)
     assert abs(cues.pedestal) <= 3 * 0.001 + 1e-9
+
+
+@pytest.mark.parametrize("turn, centre", [(("y", -0.03), (0.4, 0.0, 0.0)), (("x", 0.03), (0.0, 0.3, 0.2)),
+                                          (("z", 0.05), (0.0, 0.0, 0.0))])
+def test_a_real_pose_never_turns_the_image_more_than_its_points_moved(turn, centre):
+    """Far points move by the rotation alone: an arc (truck against the pan), a tilt while rising and
+    a roll all stay at or below 1; a tilt the tracks do not show (a 1 px jitter) is far above."""
+    X = point_cloud(seed=6)
+    K = intrinsics(W, H)
+    p0 = project(X, np.eye(3), np.zeros(3))
+    Rc = rot(*turn)
+    p1 = project(X, Rc, np.array(centre))
+    rotated = apply_homography(K @ Rc.T @ np.linalg.inv(K), p0)
+    assert rotation_excess(rotated, p0, p1, 0.5) <= 1.05
+    jitter = p0 + np.random.default_rng(0).normal(0, 1.0, p0.shape)
+    made_up = apply_homography(K @ rot("x", 0.1).T @ np.linalg.inv(K), p0)
+    assert rotation_excess(made_up, p0, jitter, 0.5) > 5

@@ -49,6 +49,11 @@ class PairOptions:
     scene's own motion (leaves, people), not parallax."""
     flow_floor: float = 0.00125
     """The smallest motion a parallax ratio is taken against (tracking noise)."""
+    max_rotation_excess: float = 1.5
+    """The points farthest away move by the camera's rotation alone, so a rigid-motion pose whose
+    rotation would move the image (median over the points) by more than this many times the rigid
+    points' 90th-percentile motion is a rotation cancelled by a made-up translation (noisy tracks,
+    subjects, too little baseline): the pair is read by the homography instead."""
     max_pair_rotation: float = 0.25
     """A rotation (radians) above this between two sampled frames is a failed fit or a cut."""
     zoom_range: tuple[float, float] = (0.7, 1.4)
@@ -220,6 +225,19 @@ def epipole_direction(p0: np.ndarray, p1: np.ndarray, u: np.ndarray, K: np.ndarr
     return np.array([side[0] * across, side[1] * across, fz])
 
 
+def rotation_excess(rotated: np.ndarray, p0: np.ndarray, p1: np.ndarray, floor_px: float) -> float:
+    """How many times farther a pose's rotation alone moves the points (``p0`` -> ``rotated``,
+    median) than the points moved (``p0`` -> ``p1``, 90th percentile, at least ``floor_px``).
+
+    Points at infinity move by the rotation alone, so for a real pose this stays near or below 1;
+    far above 1, the pose's rotation is cancelled by a translation the tracks do not show."""
+    if not len(p0):
+        return 0.0
+    turned = float(np.median(np.linalg.norm(rotated - p0, axis=1)))
+    moved = float(np.percentile(np.linalg.norm(p1 - p0, axis=1), 90))
+    return turned / max(moved, floor_px)
+
+
 @dataclass
 class PairMotion:
     """The camera motion between two sampled frames, measured from tracks.
@@ -304,7 +322,9 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
         fit = _fit_essential(p0, p1, K, s_h, opts.ransac * unit)
     _measure_flow(out, H, mask_h, res_h, flow, fit.inliers, size, opts, unit)
     if _is_translating(out, fit, mask_h, opts, unit):
-        return _essential_motion(out, fit, p0, p1, K, size, opts, unit)
+        moved = _essential_motion(out, fit, p0, p1, K, size, opts, unit)
+        if moved is not None:
+            return moved
     if _angle(R_h) > opts.max_pair_rotation:
         out.valid = False
         return out
@@ -380,8 +400,10 @@ def _is_translating(out: PairMotion, fit: _EssentialFit, mask_h: np.ndarray, opt
 
 
 def _essential_motion(out: PairMotion, fit: _EssentialFit, p0: np.ndarray, p1: np.ndarray, K: np.ndarray,
-                      size: tuple[int, int], opts: PairOptions, unit: float) -> PairMotion:
-    """Rotation, translation cues and zoom from the essential matrix (a translating camera)."""
+                      size: tuple[int, int], opts: PairOptions, unit: float) -> PairMotion | None:
+    """Rotation, translation cues and zoom from the essential matrix (a translating camera); None
+    when its rotation alone would move the image more than any rigid point moved (see
+    ``PairOptions.max_rotation_excess``)."""
     mask = fit.inliers
     _, R, t, _ = cv2.recoverPose(fit.E, p0, fit.targets, K, mask=mask.astype(np.uint8).reshape(-1, 1) * 255)
     if _angle(R) > opts.max_pair_rotation:
@@ -389,6 +411,8 @@ def _essential_motion(out: PairMotion, fit: _EssentialFit, p0: np.ndarray, p1: n
         return out
     c = K[:2, 2]
     rot_only = apply_homography(K @ R @ np.linalg.inv(K), p0)
+    if rotation_excess(rot_only[mask], p0[mask], p1[mask], opts.flow_floor * unit) > opts.max_rotation_excess:
+        return None
     pe, ve = p0[mask], (fit.targets - rot_only)[mask]
     u = oriented_direction(pe, ve, -(R.T @ t), K)
     u = epipole_direction(p0[mask], p1[mask], u, K, opts.ransac * unit)
