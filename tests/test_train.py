@@ -193,7 +193,8 @@ def test_sft_lora_trains_only_adapters(suite, tiny_model_dir, tmp_path):
 
 
 def test_sft_resume_continues_from_the_step_it_stopped_at(suite, tiny_model_dir, tmp_path):
-    """Stopping at step 3 and resuming gives the same steps 4-5 as one uninterrupted run."""
+    """Stopping at step 3 and resuming gives the same steps 4-5 as one uninterrupted run, saving at
+    the resumed recipe's save_steps."""
     from camreasoner.train.sft import build_trainer, run_sft
 
     train = {"per_device_train_batch_size": 2, "learning_rate": 3e-3, "save_steps": 3,
@@ -206,8 +207,8 @@ def test_sft_resume_continues_from_the_step_it_stopped_at(suite, tiny_model_dir,
     out = tmp_path / "resume"
     run_sft(_recipe("sft", suite, out, tiny_model_dir, train={**train, "max_steps": 3}))
     assert (out / "checkpoint-3").is_dir() and (out / "final" / "config.json").is_file()
-    again = _recipe("sft", suite, out, tiny_model_dir,
-                    train={**train, "max_steps": 5, "resume_from_checkpoint": True})
+    again = _recipe("sft", suite, out, tiny_model_dir,  # a finer checkpoint grid than the checkpoint's
+                    train={**train, "max_steps": 5, "save_steps": 1, "resume_from_checkpoint": True})
     trainer, _, prep = build_trainer(again)
     assert prep.resume == str(out / "checkpoint-3")
     trainer.train(resume_from_checkpoint=prep.resume)
@@ -215,6 +216,8 @@ def test_sft_resume_continues_from_the_step_it_stopped_at(suite, tiny_model_dir,
     assert sorted(got) == [1, 2, 3, 4, 5] and trainer.state.global_step == 5  # 1-3 from the checkpoint
     for step in (4, 5):
         assert got[step] == pytest.approx(want[step], rel=1e-3), (got, want)
+    # the recipe's save_steps, not the 3 that transformers restores from trainer_state.json
+    assert (out / "checkpoint-4").is_dir() and (out / "checkpoint-5").is_dir()
 
 
 # -- GRPO -----------------------------------------------------------------------------------------

@@ -259,6 +259,28 @@ class CheckpointResumeMixin:
         log.info("resumed weights from %s", resume_from_checkpoint)
 
 
+def recipe_intervals_callback() -> Any:
+    """A TrainerCallback that makes a resumed run log, evaluate and save at the recipe's intervals.
+
+    transformers restores ``logging_steps``, ``eval_steps`` and ``save_steps`` from the
+    checkpoint's trainer_state.json when it resumes, so a recipe that changed them (a finer
+    checkpoint grid from an old run) would silently keep the old ones; this puts the recipe's back
+    at the start of training and logs each change."""
+    from transformers import TrainerCallback
+
+    class RecipeIntervals(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            before = {k: getattr(state, f"{k}_steps") for k in ("logging", "eval", "save")}
+            state.compute_steps(args, state.max_steps)
+            for kind, old in before.items():
+                new = getattr(state, f"{kind}_steps")
+                if old != new:
+                    log.warning("resumed run: %s_steps %s from the recipe (the checkpoint had %s)", kind, new, old)
+            return control
+
+    return RecipeIntervals()
+
+
 def time_budget_callback(minutes: float) -> Any:
     """A TrainerCallback that stops training (saving a checkpoint) once ``minutes`` have passed."""
     import time

@@ -16,6 +16,7 @@ from camreasoner.train.common import (
     common_trl_kwargs,
     load_model_and_processor,
     prepare,
+    recipe_intervals_callback,
     save_final,
     time_budget_callback,
     trainable_parameters,
@@ -127,6 +128,7 @@ def build_trainer(recipe: Recipe) -> tuple[Any, Any, Any]:
         online_filter=online,
         ema=EmaRewardStd(g.ema_decay, g.ema_floor) if g.scale_rewards == "ema" else None,
     )
+    trainer.add_callback(recipe_intervals_callback())
     if recipe.train.max_minutes:
         trainer.add_callback(time_budget_callback(recipe.train.max_minutes))
     return trainer, processor, prep

@@ -15,6 +15,7 @@ from camreasoner.train.common import (
     common_trl_kwargs,
     load_model_and_processor,
     prepare,
+    recipe_intervals_callback,
     save_final,
     time_budget_callback,
     trainable_parameters,
@@ -60,6 +61,7 @@ def build_trainer(recipe: Recipe) -> tuple[Any, Any, Any]:
         data_collator=collator,
         processing_class=processor,
     )
+    trainer.add_callback(recipe_intervals_callback())
     if d.bare_prompt_steps:
         trainer.add_callback(bare_prompt_callback(collator, d.bare_prompt_steps))
     if recipe.train.max_minutes:
