@@ -160,23 +160,35 @@ def summarise(values: list[float | None]) -> dict[str, Any]:
             "sd": statistics.stdev(values) if len(values) > 1 else None, "values": values}
 
 
-def plot(curves: dict[str, list[list[dict]]], path: Path) -> None:
+def plot(curves: dict[str, list[list[dict]]], path: Path, window: int = 25) -> None:
+    """The reward curves: every seed's per-step values faintly, and per variant the mean over its
+    seeds smoothed by a ``window``-step moving average."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     colors = {"grpo": "tab:blue", "ema": "tab:orange", "ema_consistency": "tab:green"}
     for variant, runs in curves.items():
-        for i, curve in enumerate(runs):
-            steps = [c["step"] for c in curve]
-            for ax, key in zip(axes, ("reward", "accuracy"), strict=True):
-                ax.plot(steps, [c[key] if c[key] is not None else float("nan") for c in curve],
-                        color=colors[variant], alpha=0.6, label=variant if i == 0 else None)
-    axes[0].set(title="GRPO: mean weighted reward of the sampled completions", xlabel="step")
-    axes[1].set(title="GRPO: mean accuracy reward of the sampled completions", xlabel="step", ylim=(-0.02, 1.02))
-    axes[0].legend(loc="lower right")
+        runs = [curve for curve in runs if curve]
+        if not runs:
+            continue
+        for ax, key in zip(axes, ("reward", "accuracy"), strict=True):
+            series = [np.array([c[key] if c[key] is not None else np.nan for c in curve], float) for curve in runs]
+            for curve, values in zip(runs, series, strict=True):
+                ax.plot([c["step"] for c in curve], values, color=colors[variant], alpha=0.12, linewidth=0.8)
+            n = min(len(v) for v in series)
+            mean = np.nanmean(np.stack([v[:n] for v in series]), axis=0)
+            k = min(window, n)
+            smooth = np.convolve(mean, np.ones(k) / k, mode="valid")
+            steps = [c["step"] for c in runs[0][:n]][k - 1:]
+            ax.plot(steps, smooth, color=colors[variant], linewidth=2,
+                    label=f"{variant} (mean of {len(runs)} seeds, {k}-step average)")
+    axes[0].set(title="GRPO: weighted reward of the sampled completions", xlabel="step")
+    axes[1].set(title="GRPO: accuracy reward of the sampled completions", xlabel="step", ylim=(-0.02, 1.02))
+    axes[0].legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
