@@ -11,6 +11,8 @@ PYTEST  := $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
 .PHONY: install demo test test-all lint style bench clean data
 
+# pip compiles the bytecode at install time on purpose: where PYTHONDONTWRITEBYTECODE is set (as on
+# this machine) a --no-compile install leaves every test process compiling torch from source.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
