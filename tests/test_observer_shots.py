@@ -78,6 +78,24 @@ def test_shots_of_the_decode_equal_a_separate_detection(cut_clip, cut_reading):
     assert [s.shot for s in cut_reading.shots] == detect_shots(cut_clip)
 
 
+def test_analysis_runs_opencv_on_one_thread_and_restores_the_setting(cut_clip):
+    from camreasoner.observer.track import one_opencv_thread
+
+    original = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        seen = []
+        with one_opencv_thread():
+            seen.append(cv2.getNumThreads())
+        with pytest.raises(RuntimeError), one_opencv_thread():
+            raise RuntimeError("an analysis that fails")
+        after_error = cv2.getNumThreads()
+        analyze_video(cut_clip, ObserverOptions(max_frames=4))
+        assert seen == [1] and after_error == 2 and cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(original)
+
+
 def test_analyze_json_lists_the_shots_and_no_shots_reads_one(cut_clip):
     out = run("analyze", cut_clip, "--json")
     assert out.returncode == 0, out.stderr

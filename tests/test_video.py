@@ -35,6 +35,16 @@ def test_sampling_by_fps_start_end_and_cap(clip):
     assert len(list(VideoReader(clip, fps=None, max_frames=5))) == 5
 
 
+def test_a_reading_from_the_start_goes_on_from_the_probe_and_a_second_reading_reopens(clip):
+    reader = VideoReader(clip, fps=None)
+    first = [(f.number, _index(f.image)) for f in reader]
+    assert first == [(i, i) for i in range(24)]  # the probed first frame once, then every other frame
+    assert [(f.number, _index(f.image)) for f in reader] == first  # the probe's decode is used up: reopened
+    unread = VideoReader(clip, fps=None)
+    unread.close()  # a reader never iterated releases the probe's decode
+    assert [f.number for f in unread] == list(range(24))
+
+
 def test_downscaling_keeps_aspect(clip):
     img = next(iter(VideoReader(clip, max_side=80))).image
     assert img.shape == (60, 80) and img.dtype == np.uint8

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_right
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,11 +123,28 @@ def _end_time(reader: VideoReader, options: ObserverOptions) -> float | None:
     return reader.last_time + 1.0 / info.fps
 
 
+@contextmanager
+def one_opencv_thread() -> Iterator[None]:
+    """Run OpenCV on the calling thread alone for the duration (restored after): the tracking already
+    runs beside the decoding threads, and OpenCV's own workers there only add CPU time."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(threads)
+
+
 def track_video(path: str | os.PathLike[str], options: ObserverOptions) -> Track:
     """Stream the span once: sampled frames tracked pair by pair, shots from every decoded frame."""
     check_fps(options.fps)
     reader = VideoReader(path, fps=options.fps, max_frames=options.max_frames, start=options.start,
                          end=options.end, max_side=options.max_side)
+    with closing(reader), one_opencv_thread():
+        return _track(reader, path, options)
+
+
+def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:
     info = reader.info
     assert info is not None
     detector = ShotDetector(info.fps, options.min_shot, options.shot_threshold) if options.shots else None
@@ -153,6 +172,8 @@ def track_video(path: str | os.PathLike[str], options: ObserverOptions) -> Track
                                          estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size))))
         prev, prev_hist = frame, hist
         frames.append((frame.number, frame.time))
+        if detector is not None:
+            detector.detect()
     if len(frames) < 2:
         detail = f"; {reader.warnings[0]}" if reader.warnings else ""
         n = len(frames)

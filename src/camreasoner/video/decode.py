@@ -81,16 +81,35 @@ def _stream_duration(container, stream) -> float | None:
     return None
 
 
-def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Read a video's header: size, frame rate, duration, codec; a clear error if it is not a video."""
+@dataclass
+class OpenVideo:
+    """A video opened and probed once: its ``info``, and the decoding still open just after the first
+    frame (``first``), so a reader that starts at 0 s neither reopens the file nor decodes that frame
+    twice. :meth:`close` it when it is not read."""
+
+    info: VideoInfo
+    container: Any
+    stream: Any
+    frames: Iterator[Any]
+    first: Any
+
+    def close(self) -> None:
+        self.container.close()
+
+
+def open_probed(path: str | os.PathLike[str], threads: str | None = "AUTO") -> OpenVideo:
+    """Open ``path``, decode its first frame and read the header (see :func:`probe`); the decoding
+    stays open (``threads``: PyAV's ``thread_type``, set before the first frame; None: PyAV's
+    default) for the caller."""
     import av
 
     container, stream = open_video(path)
     try:
-        cc = stream.codec_context
-        rotation = 0
+        if threads is not None:
+            stream.thread_type = threads
+        frames = container.decode(stream)
         try:
-            first = next(container.decode(stream), None)
+            first = next(frames, None)
         except av.FFmpegError as exc:
             raise CamReasonerError(f"{path}: cannot decode the video stream ({short_error(exc)})") from None
         if first is None:
@@ -99,7 +118,7 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         width, height = int(first.width), int(first.height)
         if rotation % 180:
             width, height = height, width
-        return VideoInfo(
+        info = VideoInfo(
             path=str(path),
             width=width,
             height=height,
@@ -107,10 +126,19 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
             duration=_stream_duration(container, stream),
             frames=int(stream.frames) or None,
             rotation=rotation,
-            codec=str(cc.name),
+            codec=str(stream.codec_context.name),
         )
-    finally:
+    except BaseException:
         container.close()
+        raise
+    return OpenVideo(info, container, stream, frames, first)
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Read a video's header: size, frame rate, duration, codec; a clear error if it is not a video."""
+    opened = open_probed(path, threads=None)
+    opened.close()
+    return opened.info
 
 
 _PLANAR_LUMA = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"}
@@ -168,8 +196,10 @@ def seek(container, stream, seconds: float, fps: float) -> None:
         container.seek(0, stream=stream)
 
 
-def timed_frames(container, stream, fps: float, warnings: list[str], label: str) -> Iterator[tuple[Any, float]]:
-    """Yield ``(frame, seconds)`` for every decoded frame of ``stream``.
+def timed_frames(container, stream, fps: float, warnings: list[str], label: str,
+                 decoding: Iterator[Any] | None = None) -> Iterator[tuple[Any, float]]:
+    """Yield ``(frame, seconds)`` for every decoded frame of ``stream`` (of ``decoding``, a decode of
+    it already under way, when given).
 
     A stream that breaks part-way ends the iteration and appends one line to ``warnings``
     (``label`` names the file); decoding errors never escape.
@@ -177,7 +207,7 @@ def timed_frames(container, stream, fps: float, warnings: list[str], label: str)
     import av
 
     start = stream_start_time(stream)
-    frames = container.decode(stream)
+    frames = container.decode(stream) if decoding is None else decoding
     ordinal = 0
     last = None
     while True:

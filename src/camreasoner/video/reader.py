@@ -12,21 +12,24 @@ the frames that decoded and records a warning.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.video.decode import (
+    OpenVideo,
     VideoInfo,
     grey_image,
+    open_probed,
     open_video,
-    probe,
     scaled_size,
     seek,
     timed_frames,
@@ -78,6 +81,7 @@ class VideoReader:
     truncated: bool = False
     last_number: int = -1
     last_time: float | None = None
+    _opened: OpenVideo | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         check_fps(self.fps)
@@ -87,7 +91,9 @@ class VideoReader:
             raise CamReasonerError(f"--start must be >= 0, got {self.start}")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise CamReasonerError(f"--end ({self.end}) must be after --start ({self.start})")
-        self.info = probe(self.path)
+        # The probe's decode stays open: a reading from 0 s goes on from its first frame.
+        self._opened = open_probed(self.path)
+        self.info = self._opened.info
 
     @property
     def step(self) -> float:
@@ -100,13 +106,29 @@ class VideoReader:
         assert self.info is not None
         return SAMPLE_TOLERANCE / self.info.fps
 
-    def __iter__(self) -> Iterator[Frame]:
+    def close(self) -> None:
+        """Close the probe's decode if no reading took it over."""
+        if self._opened is not None:
+            self._opened.close()
+            self._opened = None
+
+    def _decoding(self, start: float) -> tuple[Any, Any, Iterator[Any] | None]:
+        """The container, stream and (when the probe's decode is taken over) the decode under way."""
+        opened, self._opened = self._opened, None
+        if opened is not None and start <= 0:
+            return opened.container, opened.stream, itertools.chain([opened.first], opened.frames)
+        if opened is not None:
+            opened.close()
         container, stream = open_video(self.path)
         stream.thread_type = "AUTO"
+        return container, stream, None
+
+    def __iter__(self) -> Iterator[Frame]:
         info = self.info
         assert info is not None
         step, tol = self.step, self.tolerance
         start = float(self.start or 0.0)
+        container, stream, decoding = self._decoding(start)
         next_t = start
         taken = 0
         last_time = None
@@ -120,7 +142,7 @@ class VideoReader:
             if start > 0:
                 seek(container, stream, start, info.fps)
             for ordinal, (frame, t) in enumerate(timed_frames(container, stream, info.fps, self.warnings,
-                                                              str(self.path))):
+                                                              str(self.path), decoding)):
                 self.decoded += 1
                 if t + tol < start:
                     continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
 
-DETECT_WIDTH = 160
+DETECT_WIDTH = 80
 _YUV_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
 DEFAULT_MIN_SHOT = 1.0
 DEFAULT_THRESHOLD = 3.0
@@ -69,6 +70,11 @@ class ShotDetector:
 
     ``fps``: the stream's frame rate (frame numbers <-> the detector's minimum shot length);
     ``min_shot``: seconds; ``threshold``: AdaptiveDetector's adaptive threshold.
+
+    :meth:`feed` only makes the small BGR copy and queues it; :meth:`detect` runs AdaptiveDetector
+    over what is queued (:meth:`shots` does it too). The observer feeds from its decoding thread and
+    detects from its tracking thread between frame pairs, so the decoding thread, which sets the
+    pace, does the least per frame.
     """
 
     fps: float
@@ -78,6 +84,7 @@ class ShotDetector:
     times: array = field(default_factory=lambda: array("d"))
     first: int | None = None
     size: tuple[int, int] | None = None
+    queued: deque = field(default_factory=deque, repr=False)
 
     def __post_init__(self) -> None:
         from scenedetect.detectors import AdaptiveDetector
@@ -86,17 +93,23 @@ class ShotDetector:
         self._detector = AdaptiveDetector(adaptive_threshold=self.threshold, min_scene_len=self.min_len)
 
     def feed(self, frame: Any, number: int, time: float) -> None:
-        """One decoded PyAV frame, its source frame number and its time in seconds."""
-        from scenedetect.common import FrameTimecode
-
+        """One decoded PyAV frame, its source frame number and its time in seconds (queued)."""
         if self.first is None:
             self.first = number
             w, h = int(frame.width), int(frame.height)
             scale = min(1.0, DETECT_WIDTH / w)
             self.size = (max(2, round(w * scale)), max(2, round(h * scale)))
         self.times.append(time)
-        for cut in self._detector.process_frame(FrameTimecode(number, self.fps), small_bgr(frame, self.size)):
-            self.cuts.append(int(cut.frame_num))
+        self.queued.append((number, small_bgr(frame, self.size)))
+
+    def detect(self) -> None:
+        """Run the detector over the queued frames, in order."""
+        from scenedetect.common import FrameTimecode
+
+        while self.queued:
+            number, image = self.queued.popleft()
+            for cut in self._detector.process_frame(FrameTimecode(number, self.fps), image):
+                self.cuts.append(int(cut.frame_num))
 
     @property
     def frames(self) -> int:
@@ -116,6 +129,7 @@ class ShotDetector:
         ``end_time`` when given, else one frame after the last frame."""
         if self.first is None:
             return []
+        self.detect()
         stop = self.first + self.frames
         spans = merge_short(self.cuts, self.first, stop, self.min_len)
         out = []
