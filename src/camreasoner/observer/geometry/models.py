@@ -238,6 +238,28 @@ def rotation_excess(rotated: np.ndarray, p0: np.ndarray, p1: np.ndarray, floor_p
     return turned / max(moved, floor_px)
 
 
+def essential_pose(E: np.ndarray, p0: np.ndarray, p1: np.ndarray, K: np.ndarray,
+                   inliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rotation and translation direction of an essential matrix for the tracks ``p0 -> p1``.
+
+    OpenCV's ``recoverPose`` picks among E's two rotations by cheirality, which near-planar or
+    low-parallax tracks leave undecided: it then returns the twisted pair, a half turn about the
+    baseline that no camera makes between two frames a fraction of a second apart. Of E's two
+    rotations that one is replaced by the one nearer the identity (the same baseline; its sign is
+    fixed by the flow afterwards, see :func:`oriented_direction`)."""
+    _, R, t, _ = cv2.recoverPose(E, p0, p1, K, mask=inliers.astype(np.uint8).reshape(-1, 1) * 255)
+    R1, R2, _ = cv2.decomposeEssentialMat(E)
+    nearer = R1 if rotation_angle(R1) <= rotation_angle(R2) else R2
+    if rotation_angle(R) > rotation_angle(nearer) + 1e-9:
+        R = nearer
+    return R, t
+
+
+def rotation_angle(R: np.ndarray) -> float:
+    """The rotation angle of ``R`` in radians."""
+    return math.acos(max(-1.0, min(1.0, (np.trace(R) - 1) / 2)))
+
+
 @dataclass
 class PairMotion:
     """The camera motion between two sampled frames, measured from tracks.
@@ -325,7 +347,7 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
         moved = _essential_motion(out, fit, p0, p1, K, size, opts, unit)
         if moved is not None:
             return moved
-    if _angle(R_h) > opts.max_pair_rotation:
+    if rotation_angle(R_h) > opts.max_pair_rotation:
         out.valid = False
         return out
     out.model = "homography"
@@ -361,7 +383,7 @@ def _fit_essential(p0: np.ndarray, p1: np.ndarray, K: np.ndarray, s_h: float, ra
         m_try = m_try.ravel().astype(bool)
         err = float(np.median(sampson_px(E_try, p0, q, K)))
         if fit.E is not None:
-            _, R_b, t_b, _ = cv2.recoverPose(E_try, p0, q, K, mask=m_try.astype(np.uint8).reshape(-1, 1) * 255)
+            R_b, t_b = essential_pose(E_try, p0, q, K, m_try)
             if err >= best or abs(float((R_b.T @ t_b).ravel()[2])) > 0.5:
                 continue
         fit, best = _EssentialFit(E_try, m_try, q, scale), err
@@ -405,8 +427,8 @@ def _essential_motion(out: PairMotion, fit: _EssentialFit, p0: np.ndarray, p1: n
     when its rotation alone would move the image more than any rigid point moved (see
     ``PairOptions.max_rotation_excess``)."""
     mask = fit.inliers
-    _, R, t, _ = cv2.recoverPose(fit.E, p0, fit.targets, K, mask=mask.astype(np.uint8).reshape(-1, 1) * 255)
-    if _angle(R) > opts.max_pair_rotation:
+    R, t = essential_pose(fit.E, p0, fit.targets, K, mask)
+    if rotation_angle(R) > opts.max_pair_rotation:
         out.valid = False
         return out
     c = K[:2, 2]
@@ -424,6 +446,3 @@ def _essential_motion(out: PairMotion, fit: _EssentialFit, p0: np.ndarray, p1: n
     return out
 
 
-def _angle(R: np.ndarray) -> float:
-    """The rotation angle of ``R`` in radians."""
-    return math.acos(max(-1.0, min(1.0, (np.trace(R) - 1) / 2)))
