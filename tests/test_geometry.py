@@ -171,3 +171,43 @@ def test_a_real_pose_never_turns_the_image_more_than_its_points_moved(turn, cent
     jitter = p0 + np.random.default_rng(0).normal(0, 1.0, p0.shape)
     made_up = apply_homography(K @ rot("x", 0.1).T @ np.linalg.inv(K), p0)
     assert rotation_excess(made_up, p0, jitter, 0.5) > 5
+
+
+def _low_parallax_pedestal(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tracks of a camera moving down 5 cm over planes 4, 9 and 32 m away (the near plane moves about
+    3.5 px, the far one 0.4 px), with 0.3 px noise."""
+    rng = np.random.default_rng(seed)
+    depth = rng.choice([4.0, 9.0, 32.0], 100) * rng.uniform(0.95, 1.05, 100)
+    X = np.c_[rng.uniform(-3, 3, 100) * depth / 4, rng.uniform(-2, 2, 100) * depth / 4, depth]
+    K = intrinsics(W, H)
+
+    def proj(P: np.ndarray) -> np.ndarray:
+        x = P @ K.T
+        return x[:, :2] / x[:, 2:3]
+
+    p0 = proj(X) + rng.normal(0, 0.3, (100, 2))
+    p1 = proj(X - np.array([0.0, 0.05, 0.0])) + rng.normal(0, 0.3, (100, 2))
+    return p0, p1, K
+
+
+def test_essential_pose_takes_the_rotation_nearer_the_identity_not_the_twisted_pair():
+    from camreasoner.observer.geometry.models import essential_pose, rotation_angle
+
+    twisted = 0
+    for seed in range(12):
+        p0, p1, K = _low_parallax_pedestal(seed)
+        E, mask = cv2.findEssentialMat(p0, p1, K, cv2.USAC_ACCURATE, 0.999, 1.0)
+        inliers = mask.ravel().astype(bool)
+        _, R_cv, _, _ = cv2.recoverPose(E, p0, p1, K, mask=inliers.astype(np.uint8).reshape(-1, 1) * 255)
+        twisted += rotation_angle(R_cv) > 3.0  # OpenCV's cheirality choice: a half turn
+        R, _ = essential_pose(E, p0, p1, K, inliers)
+        assert rotation_angle(R) < 0.01  # the camera did not turn
+    assert twisted >= 2  # the case this guards against occurs in these tracks
+
+
+def test_a_low_parallax_pedestal_pair_reads_its_translation():
+    for seed in range(12):
+        p0, p1, K = _low_parallax_pedestal(seed)
+        m = estimate_pair(p0, p1, (W, H), K=K)
+        assert m.model == "essential" and m.valid  # a twisted pose used to drop the pair as invalid
+        assert m.translation[1] > 0 and abs(math.degrees(m.tilt)) < 0.5  # Move_Down, no tilt
