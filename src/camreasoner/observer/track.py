@@ -126,7 +126,8 @@ def _end_time(reader: VideoReader, options: ObserverOptions) -> float | None:
 @contextmanager
 def one_opencv_thread() -> Iterator[None]:
     """Run OpenCV on the calling thread alone for the duration (restored after): the tracking already
-    runs beside the decoding threads, and OpenCV's own workers there only add CPU time."""
+    runs beside the decoding threads, and OpenCV's own workers there only add CPU time. The setting
+    is process-wide (``camreasoner label`` runs its analyses in processes, not threads)."""
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
