@@ -92,6 +92,10 @@ def test_analysis_runs_opencv_on_one_thread_and_restores_the_setting(cut_clip):
         after_error = cv2.getNumThreads()
         analyze_video(cut_clip, ObserverOptions(max_frames=4))
         assert seen == [1] and after_error == 2 and cv2.getNumThreads() == 2
+        cv2.setNumThreads(1)  # as label's worker processes set it: left as it is
+        with one_opencv_thread():
+            seen.append(cv2.getNumThreads())
+        assert seen == [1, 1] and cv2.getNumThreads() == 1
     finally:
         cv2.setNumThreads(original)
 

@@ -130,3 +130,33 @@ def test_figures_filling_a_still_shot_do_not_make_a_tilt():
     cues = reading.measurements["cues"]
     assert abs(cues["tilt_deg"]) < 4 and abs(cues["pan_deg"]) < 4, cues
     assert not any(reading.primitives[p] for p in ("Pan_Left", "Pan_Right", "Tilt_Up", "Tilt_Down"))
+
+
+def test_a_shot_mostly_without_trackable_texture_reads_no_motion_and_says_so(tmp_path):
+    from camreasoner.observer.reading import load_calibration
+    from camreasoner.qa.consistency import check_observation
+
+    frames = rendered("Pan_Right", 9)  # 36 frames at 12 fps: 11 pairs at the default 4 fps
+    flat = np.full_like(frames[0], 128)
+    path = tmp_path / "mostly_flat.mp4"
+    write_mp4(path, [flat] * 26 + frames[26:], 12.0, crf=12)  # only the last pairs can be tracked
+    reading = analyze_video(path)
+    cues = reading.measurements["cues"]
+    assert 1 <= cues["valid_pairs"] and 2 * cues["valid_pairs"] < cues["pairs"], cues
+    priors = {p: entry["prior"] for p, entry in load_calibration().items()}
+    assert reading.answer == "None" and not any(reading.primitives.values())
+    assert reading.scores == pytest.approx(priors, abs=1e-9)
+    assert "too few to tell whether the camera moves" in reading.observation
+    assert check_observation(reading.observation, reading.primitives).score == 1.0
+    # the same motion, fully textured, is read
+    whole = tmp_path / "textured.mp4"
+    write_mp4(whole, frames, 12.0, crf=12)
+    assert analyze_video(whole).primitives["Pan_Right"]
+
+
+def test_bikes_first_shot_a_bus_roof_over_a_plain_road_reads_no_motion():
+    # 0-1.2 s: 0-3 trackable points in three of its four frame pairs, 12 (all on the bus and a car
+    # entering) in the fourth, which alone used to read Move_Up 1.00 and Move_In 0.94
+    first = analyze_video(sample_clip("bikes")).shots[0].reading
+    assert first.measurements["cues"]["valid_pairs"] == 1 and first.measurements["cues"]["pairs"] == 4
+    assert not any(first.primitives.values()) and first.answer == "None"

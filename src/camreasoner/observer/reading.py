@@ -225,10 +225,12 @@ def calibrated_score(value: float, params: dict, context: list[float] | None = N
 
 
 def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> dict[str, float]:
-    """Calibrated probability of Yes for each of the 15 primitives (shrunk toward the priors by
-    the clip's conflict share, see :func:`calibrated_score`)."""
+    """Calibrated probability of Yes for each of the 15 primitives, shrunk toward the priors by the
+    clip's conflict share (see :func:`calibrated_score`); a clip whose frame pairs could mostly not
+    be measured (``ClipCues.measured`` false) scores the priors themselves."""
     cal = calibration or load_calibration()
-    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), cues.conflict_share)
+    shrink = cues.conflict_share if cues.measured else 1.0
+    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink)
             for p in PRIMITIVES}
 
 
@@ -238,7 +240,7 @@ def score_shot(cues: ClipCues, windows: list[ClipCues] | None = None,
     otherwise, per primitive, the mean of its windows' scores weighted by their measured duration,
     so the decisions do not depend on the shot's length."""
     weights = [w.duration * w.valid_pairs / w.pairs for w in windows or () if w.valid_pairs]
-    if not weights:
+    if not weights or not cues.measured:
         return score_cues(cues, calibration)
     scored = [score_cues(w, calibration) for w in windows or () if w.valid_pairs]
     total = sum(weights)
@@ -297,10 +299,10 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
     if len(frames) < 2:
         warnings.append(f"{info.path}: shot {index} ({shot.start:.2f}-{shot.end:.2f} s) holds "
                         f"{len(frames)} sampled frame(s); its motion is not measured")
-    elif len(valid) < max(1, len(pairs) // 2):
+    elif not cues.measured:
         warnings.append(
-            f"{info.path}: only {len(valid)} of {len(pairs)} frame pairs had enough texture to track; "
-            "the reading is unreliable"
+            f"{info.path}: only {cues.valid_pairs} of {cues.pairs} frame pairs had enough texture to track; "
+            "every score is the primitive's prior"
         )
     return cues, measurements, warnings, windows
 

@@ -103,6 +103,10 @@ def observation_text(cues: ClipCues, frames: int, span: float, moving_share: flo
     """The measured cues in words with numbers, worded to agree with the decided ``primitives``:
     a motion is claimed only when it was decided; a cue below its decision is said to be noise."""
     primitives = primitives or {}
+    if not cues.measured:
+        return (f"Tracked points across {frames} sampled frames over {span:.1f} s, but only {cues.valid_pairs} "
+                f"of {cues.pairs} frame pairs held enough trackable texture to be measured, too few to tell whether "
+                "the camera moves: no clear pan, tilt, roll, zoom or travel can be read from so little.")
     out = [
         f"Tracked points across {frames} sampled frames over {span:.1f} s.",
         f"Background displacement over the clip: {_dir(cues.content_dx, cues.content_dy)} "
@@ -152,6 +156,9 @@ def _why(primitive: str, cues: ClipCues) -> str:
 def think_text(primitives: dict[str, bool], scores: dict[str, float], cues: ClipCues) -> str:
     """Reasoning from the cues to the primitives that hold."""
     held = [p for p in PRIMITIVES if p != "Static" and primitives.get(p)]
+    if not cues.measured:
+        return ("Most frame pairs could not be measured, so the cues are too thin to read: every primitive "
+                "keeps its prior probability and none holds.")
     if primitives.get("Static"):
         return (
             f"The background barely moves ({cues.motion * 100:.2f}% of the frame per second) and shake is "

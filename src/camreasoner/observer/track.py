@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +23,7 @@ import numpy as np
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.observer.geometry import PairMotion, estimate_pair, intrinsics, track_points
 from camreasoner.video.decode import VideoInfo
-from camreasoner.video.reader import VideoReader, check_fps, prefetch
+from camreasoner.video.reader import Frame, VideoReader, check_fps, prefetch
 from camreasoner.video.shots import DEFAULT_MIN_SHOT, DEFAULT_THRESHOLD, Shot, ShotDetector
 
 CUT_DISTANCE = 0.5
@@ -129,6 +129,9 @@ def one_opencv_thread() -> Iterator[None]:
     runs beside the decoding threads, and OpenCV's own workers there only add CPU time. The setting
     is process-wide (``camreasoner label`` runs its analyses in processes, not threads)."""
     threads = cv2.getNumThreads()
+    if threads == 1:  # already (label's worker processes): nothing to change or restore
+        yield
+        return
     cv2.setNumThreads(1)
     try:
         yield
@@ -145,18 +148,17 @@ def track_video(path: str | os.PathLike[str], options: ObserverOptions) -> Track
         return _track(reader, path, options)
 
 
-def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:
-    info = reader.info
-    assert info is not None
-    detector = ShotDetector(info.fps, options.min_shot, options.shot_threshold) if options.shots else None
-    if detector is not None:
-        reader.on_decoded = detector.feed
+def _track_pairs(sampled: Iterable[Frame], detector: ShotDetector | None, options: ObserverOptions
+                 ) -> tuple[list[TrackedPair], list[tuple[int, float]], tuple[int, int], int]:
+    """Track every pair of consecutive sampled frames (the detector runs over its queue between
+    pairs): the pairs, the frames' (number, time), the analysis size and the histogram cuts."""
     frames: list[tuple[int, float]] = []
     pairs: list[TrackedPair] = []
-    prev = prev_hist = None
+    prev: Frame | None = None
+    prev_hist = None
     size = (0, 0)
     hist_cuts = 0
-    for frame in prefetch(reader):
+    for frame in sampled:
         img = frame.image
         hist = _histogram(img)
         if prev is None:
@@ -175,6 +177,18 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
         frames.append((frame.number, frame.time))
         if detector is not None:
             detector.detect()
+    return pairs, frames, size, hist_cuts
+
+
+def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:
+    info = reader.info
+    assert info is not None
+    detector = ShotDetector(info.fps, options.min_shot, options.shot_threshold) if options.shots else None
+    if detector is not None:
+        reader.on_decoded = detector.feed
+    sampled = prefetch(reader)
+    with closing(sampled):  # on an error the decoding thread is stopped and joined here, not at collection
+        pairs, frames, size, hist_cuts = _track_pairs(sampled, detector, options)
     if len(frames) < 2:
         detail = f"; {reader.warnings[0]}" if reader.warnings else ""
         n = len(frames)

@@ -60,6 +60,12 @@ class ClipCues:
     foe_x: float | None = None
     foe_y: float | None = None
 
+    @property
+    def measured(self) -> bool:
+        """Whether at least half of the clip's frame pairs (and at least one) were measured: fewer,
+        and its cues are too thin to read a motion from (see ``reading.score_cues``)."""
+        return self.valid_pairs >= 1 and 2 * self.valid_pairs >= self.pairs
+
     def to_dict(self) -> dict[str, float | int | None]:
         """JSON-able dict, floats rounded to 5 significant digits."""
         return {k: (float(f"{v:.5g}") if isinstance(v, float) else v) for k, v in asdict(self).items()}
