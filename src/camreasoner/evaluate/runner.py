@@ -364,9 +364,15 @@ def _serial_answers(backend: Backend, present: dict[str, Group], videos: dict[st
 
 def _start_pool(cfg: EvalConfig, present: dict[str, Group], videos: dict[str, str | None]
                 ) -> tuple[ProcessPoolExecutor, dict[Future[Any], tuple[Group, str]]]:
-    """Fork the workers and submit every group (before any progress-bar or pre-import thread exists)."""
-    pool = ProcessPoolExecutor(max_workers=cfg.workers, initializer=_init_worker,
-                               initargs=(cfg.backend, cfg.backend_options))
+    """Start the workers and submit every group.
+
+    Workers are spawned, not forked: a forked child inherits the parent's OpenCV thread pool and any
+    open PyAV decoder's FFmpeg threads as state without the threads, and it hung on them (an
+    analysis in the child waited forever)."""
+    import multiprocessing as mp
+
+    pool = ProcessPoolExecutor(max_workers=cfg.workers, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker, initargs=(cfg.backend, cfg.backend_options))
     pending = {}
     for rel, group in present.items():
         video = videos[rel] or rel

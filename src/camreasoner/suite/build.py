@@ -174,7 +174,10 @@ def _run_clips(opts: BuildOptions, labels: list[ClipLabel], tick: Callable[[], N
                 results[pending.pop(ref)] = ray.get(ref)
                 tick()
     elif opts.workers > 1:
-        with ProcessPoolExecutor(max_workers=opts.workers) as pool:
+        import multiprocessing as mp
+
+        # spawned, not forked: a fork copies OpenCV's thread pool and open decoders without their threads
+        with ProcessPoolExecutor(max_workers=opts.workers, mp_context=mp.get_context("spawn")) as pool:
             futures = {pool.submit(_clip_task, job): i for i, job in enumerate(jobs)}
             for fut in as_completed(futures):
                 results[futures[fut]] = fut.result()
