@@ -6,6 +6,7 @@ part-way ends the iteration with a warning instead.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -92,6 +93,10 @@ class OpenVideo:
     stream: Any
     frames: Iterator[Any]
     first: Any
+
+    def decoding(self) -> Iterator[Any]:
+        """Every decoded frame from the first on: the probed one, then the decode under way."""
+        return itertools.chain([self.first], self.frames)
 
     def close(self) -> None:
         self.container.close()

@@ -12,7 +12,6 @@ the frames that decoded and records a warning.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import queue
@@ -116,7 +115,7 @@ class VideoReader:
         """The container, stream and (when the probe's decode is taken over) the decode under way."""
         opened, self._opened = self._opened, None
         if opened is not None and start <= 0:
-            return opened.container, opened.stream, itertools.chain([opened.first], opened.frames)
+            return opened.container, opened.stream, opened.decoding()
         if opened is not None:
             opened.close()
         container, stream = open_video(self.path)

@@ -18,8 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from camreasoner.core.errors import CamReasonerError
-
 DETECT_WIDTH = 80
 _YUV_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
 DEFAULT_MIN_SHOT = 1.0
@@ -142,19 +140,17 @@ class ShotDetector:
 def detect_shots(path: str | os.PathLike[str], fps: float | None = None, min_shot: float = DEFAULT_MIN_SHOT,
                  threshold: float = DEFAULT_THRESHOLD) -> list[Shot]:
     """The shots of ``path`` by a decode of its own (one shot covering it all when no cut is found)."""
-    from camreasoner.video.decode import open_video, probe, timed_frames
+    from camreasoner.video.decode import open_probed, timed_frames
 
-    info = probe(path)
-    rate = fps or info.fps
+    opened = open_probed(path)  # one open; a file without a frame is refused here
+    rate = fps or opened.info.fps
     detector = ShotDetector(rate, min_shot, threshold)
     warnings: list[str] = []
-    container, stream = open_video(path)
-    stream.thread_type = "AUTO"
     try:
-        for number, (frame, t) in enumerate(timed_frames(container, stream, rate, warnings, str(path))):
+        frames = timed_frames(opened.container, opened.stream, rate, warnings, str(path), opened.decoding())
+        for number, (frame, t) in enumerate(frames):
             detector.feed(frame, number, t)
+            detector.detect()  # frame by frame: the queue never holds more than one copy
     finally:
-        container.close()
-    if not detector.frames:
-        raise CamReasonerError(f"{path}: the video stream has no frames")
-    return detector.shots(info.duration)
+        opened.close()
+    return detector.shots(opened.info.duration)
