@@ -55,11 +55,11 @@ def small_bgr(frame: Any, size: tuple[int, int]) -> np.ndarray:
 
     if frame.format.name not in _YUV_PLANAR:
         return frame.reformat(width=size[0], height=size[1], format="bgr24").to_ndarray()
-    planes = []
-    for plane in frame.planes[:3]:
+    yuv = np.empty((size[1], size[0], 3), np.uint8)  # each plane scaled straight into its channel
+    for channel, plane in enumerate(frame.planes[:3]):
         data = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:, : plane.width]
-        planes.append(cv2.resize(data, size, interpolation=cv2.INTER_LINEAR))
-    return cv2.cvtColor(cv2.merge(planes), cv2.COLOR_YUV2BGR)
+        yuv[..., channel] = cv2.resize(data, size, interpolation=cv2.INTER_LINEAR)
+    return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
 
 
 @dataclass
