@@ -160,3 +160,61 @@ def test_bikes_first_shot_a_bus_roof_over_a_plain_road_reads_no_motion():
     first = analyze_video(sample_clip("bikes")).shots[0].reading
     assert first.measurements["cues"]["valid_pairs"] == 1 and first.measurements["cues"]["pairs"] == 4
     assert not any(first.primitives.values()) and first.answer == "None"
+
+
+def test_a_figure_filling_a_plain_still_shot_is_local_motion_and_reads_no_motion(tmp_path):
+    """A textured figure in the middle of a frame that is flat elsewhere, drifting right: every track
+    lies on it, so it is the only layer. A camera motion would move the whole frame; motion seen on
+    under half of it says nothing (the scores are the priors) and the observation says why."""
+    from camreasoner.observer.reading import load_calibration
+    from camreasoner.qa.consistency import check_observation
+
+    h, w = 240, 320
+    rh, rw = int(0.5 * h), int(0.4 * w)
+    patch = np.repeat(texture(6, 512)[:rh, :rw, None], 3, axis=2)
+    out = []
+    for k in range(36):
+        frame = np.full((h, w, 3), 90, np.uint8)
+        x = int(0.3 * w + k * 2)  # 2 px per frame: 70 px over the clip
+        frame[h // 4: h // 4 + rh, x: x + rw] = patch
+        out.append(frame)
+    path = tmp_path / "figure.mp4"
+    write_mp4(path, out, 12.0, crf=12)
+    reading = analyze_video(path)
+    cues = reading.measurements["cues"]
+    assert reading.measurements["layers"]["local_share"] == 1.0 and cues["valid_pairs"] == cues["pairs"], cues
+    assert not any(reading.primitives.values()), reading.scores
+    priors = {p: entry["prior"] for p, entry in load_calibration().items()}
+    assert reading.scores == pytest.approx(priors, abs=1e-9)
+    assert "seen on part of the frame only" in reading.observation
+    assert check_observation(reading.observation, reading.primitives).score == 1.0
+    # the same drift over a frame textured everywhere is the camera's: not local, and read
+    full = [np.repeat(texture(6, 512)[:h, :w, None], 3, axis=2)]
+    moved = [np.ascontiguousarray(np.roll(full[0], -2 * k, axis=1)) for k in range(36)]
+    whole = tmp_path / "whole.mp4"
+    write_mp4(whole, moved, 12.0, crf=12)
+    panned = analyze_video(whole)
+    assert panned.measurements["layers"]["local_share"] == 0.0
+    assert panned.primitives["Pan_Right"], panned.scores
+
+
+@pytest.mark.skipif("Megamind" not in available_clips(), reason="Megamind.avi (Debian's opencv-doc) is not installed")
+def test_close_ups_on_a_dark_backdrop_read_no_motion():
+    """Megamind.avi's three still shots (hand-labelled Static): the tracks lie on the faces and
+    figures, the backdrop is too dark to track. They read confident dollies, pans and tilts
+    before (Move_In 0.99, Pan_Left 0.98, ...); the motion is local, so nothing is said."""
+    for start, end in ((4.25, 6.35), (6.55, 8.3), (8.45, 11.2)):
+        reading = analyze_video(sample_clip("Megamind"), ObserverOptions(start=start, end=end))
+        assert reading.measurements["layers"]["local_share"] > 0.4, (start, reading.measurements["layers"])
+        assert not any(reading.primitives[p] for p in PRIMITIVES if p != "Static"), (start, reading.scores)
+
+
+def test_extent_and_local_weight():
+    from camreasoner.observer.geometry import ClipCues
+    from camreasoner.observer.geometry.layers import extent
+
+    corner = np.array([[5.0, 5.0], [20.0, 30.0], [40.0, 10.0]])  # one cell of a 6x6 grid over 320x240
+    assert extent(corner, (320, 240), (6, 6)) == pytest.approx(1 / 36)
+    grid = np.array([[x, y] for x in range(10, 320, 53) for y in range(10, 240, 40)], float)
+    assert extent(grid, (320, 240), (6, 6)) == 1.0
+    assert [ClipCues(local_share=s).local_weight for s in (0.0, 0.4, 0.6, 0.8, 1.0)] == pytest.approx([0, 0, 0.5, 1, 1])

@@ -226,10 +226,11 @@ def calibrated_score(value: float, params: dict, context: list[float] | None = N
 
 def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> dict[str, float]:
     """Calibrated probability of Yes for each of the 15 primitives, shrunk toward the priors by the
-    clip's conflict share (see :func:`calibrated_score`); a clip whose frame pairs could mostly not
-    be measured (``ClipCues.measured`` false) scores the priors themselves."""
+    clip's conflict share or its ``local_weight``, whichever is larger (see :func:`calibrated_score`,
+    ``ClipCues.local_weight``); a clip whose frame pairs could mostly not be measured
+    (``ClipCues.measured`` false) scores the priors themselves."""
     cal = calibration or load_calibration()
-    shrink = cues.conflict_share if cues.measured else 1.0
+    shrink = max(cues.conflict_share, cues.local_weight) if cues.measured else 1.0
     return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink)
             for p in PRIMITIVES}
 
@@ -329,7 +330,7 @@ def layer_summary(cues: ClipCues) -> dict[str, Any]:
     and the moving subjects' shares of the tracks, the share of pairs in conflict and the verdict."""
     return {"count": round(cues.layers, 2), "camera_share": round(cues.camera_share, 3),
             "subject_share": round(cues.subject_share, 3), "conflict_share": round(cues.conflict_share, 3),
-            "conflict": bool(cues.conflict)}
+            "conflict": bool(cues.conflict), "local_share": round(cues.local_share, 3)}
 
 
 def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], warnings: list[str],

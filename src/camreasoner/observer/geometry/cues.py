@@ -10,6 +10,10 @@ import numpy as np
 
 from camreasoner.observer.geometry.models import PairMotion
 
+# A clip whose camera estimate rests on a part of the frame in more than LOCAL_SHARE[0] of its
+# frame pairs says less, and nothing from LOCAL_SHARE[1] on (see ClipCues.local_weight).
+LOCAL_SHARE = (0.4, 0.8)
+
 
 @dataclass
 class ClipCues:
@@ -24,7 +28,9 @@ class ClipCues:
     (share of width per pair); ``parallax_share``: pairs whose motion showed parallax.
     ``layers``: mean motion layers per pair; ``camera_share``: mean share of the tracks in the
     camera layer; ``subject_share``: mean share left out as moving subjects; ``conflict_share``:
-    pairs where no layer clearly dominates (see :mod:`.layers`), ``conflict``: for most of the clip.
+    pairs where no layer clearly dominates (see :mod:`.layers`), ``conflict``: for most of the clip;
+    ``local_share``: pairs whose camera layer's tracks reach less than ``ClipOptions.local_extent``
+    of the frame (the motion is seen on a part of the frame only).
     """
 
     duration: float = 0.0
@@ -57,8 +63,18 @@ class ClipCues:
     subject_share: float = 0.0
     conflict_share: float = 0.0
     conflict: bool = False
+    local_share: float = 0.0
     foe_x: float | None = None
     foe_y: float | None = None
+
+    @property
+    def local_weight(self) -> float:
+        """How far (0-1) the clip's scores go toward the priors because its motion is seen on a part
+        of the frame only: 0 up to ``LOCAL_SHARE[0]`` of local pairs, 1 from ``LOCAL_SHARE[1]``. A
+        camera motion moves the whole frame; motion tracked over less than half of it, the rest too
+        plain or dark to track, may as well be a figure filling a still shot."""
+        low, high = LOCAL_SHARE
+        return min(1.0, max(0.0, (self.local_share - low) / (high - low)))
 
     @property
     def measured(self) -> bool:
@@ -97,6 +113,9 @@ class ClipOptions:
     single pair (a hand entering the frame, a failed fit) does not make a camera move."""
     conflict_pairs: float = 0.5
     """The clip's evidence conflicts when at least this share of its pairs is in conflict."""
+    local_extent: float = 0.5
+    """A pair's motion is local when its camera layer's tracks reach less than this share of the
+    frame's cells (see ``LayerOptions.extent_grid``)."""
     window_s: float = 3.0
     """Scoring window (s): the length of the clips the calibration was fitted on. A shot longer
     than one window is scored window by window (see :func:`integrate_windows`)."""
@@ -158,6 +177,7 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
     cues.subject_share = float(np.mean([p.subject_share for p in ok]))
     cues.conflict_share = float(np.mean([p.conflict for p in ok]))
     cues.conflict = cues.conflict_share >= opts.conflict_pairs
+    cues.local_share = float(np.mean([p.extent < opts.local_extent for p in ok]))
     tz = trans[:, 2].sum()
     if abs(tz) > 1e-9 and abs(cues.dolly) > 0.5 * np.abs(trans).sum(axis=0).max():
         cues.foe_x = float(0.5 + focal * trans[:, 0].sum() / tz / w)

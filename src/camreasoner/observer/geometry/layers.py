@@ -9,7 +9,9 @@ against the camera layer is not what a translating camera makes of a static obje
 direction the camera layer moves, or radially out of or into the frame as the camera layer's
 zoom) is a subject: its points are left out of the parallax test. When the camera layer does not
 clearly dominate (a subject holds a large share of the tracks or of the frame), the pair is in
-conflict.
+conflict. The camera layer's ``extent`` (the share of the whole frame's grid cells its tracks reach)
+says how much of the frame the camera estimate rests on: a figure filling a still shot against a
+backdrop too dark or plain to track can be all the tracks there are.
 """
 
 from __future__ import annotations
@@ -57,13 +59,18 @@ class LayerOptions:
     """A pair is in conflict when a subject holds this share of the tracks ..."""
     conflict_dominance: float = 0.6
     """... and the camera layer holds less than this share of the camera and largest subject together."""
+    extent_grid: tuple[int, int] = (6, 6)
+    """Cells (columns, rows) over which the camera layer's extent is counted: the whole frame, cells
+    without tracks included."""
 
 
 @dataclass
 class Layers:
     """The layers of one pair: ``label`` per track (layer index, -1 unassigned), the ``camera``
     layer's index, per-layer ``share``/``coverage``/``borders``, the ``subject`` mask over the
-    tracks (points left out of the camera estimate) and the pair's ``conflict`` flag."""
+    tracks (points left out of the camera estimate), the pair's ``conflict`` flag and the camera
+    layer's ``extent``: the share of the frame's cells (``LayerOptions.extent_grid``) holding its
+    tracks (all tracks' when no layer was fitted)."""
 
     label: np.ndarray
     camera: int = -1
@@ -72,6 +79,7 @@ class Layers:
     borders: list[int] = field(default_factory=list)
     subject: np.ndarray | None = None
     conflict: bool = False
+    extent: float = 1.0
 
     @property
     def camera_share(self) -> float:
@@ -89,6 +97,13 @@ def _cells(pts: np.ndarray, size: tuple[int, int], grid: tuple[int, int]) -> np.
     cx = np.clip((pts[:, 0] / w * grid[0]).astype(int), 0, grid[0] - 1)
     cy = np.clip((pts[:, 1] / h * grid[1]).astype(int), 0, grid[1] - 1)
     return cy * grid[0] + cx
+
+
+def extent(pts: np.ndarray, size: tuple[int, int], grid: tuple[int, int]) -> float:
+    """The share of a ``grid`` over the whole ``size`` (w, h) frame whose cells hold points ``pts``."""
+    if not len(pts):
+        return 0.0
+    return len(np.unique(_cells(pts, size, grid))) / (grid[0] * grid[1])
 
 
 def _borders(pts: np.ndarray, size: tuple[int, int], margin: float) -> int:
@@ -109,7 +124,7 @@ def motion_layers(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
     n = len(p0)
     diag = float(np.hypot(*size))
     label = np.full(n, -1)
-    out = Layers(label=label, subject=np.zeros(n, bool))
+    out = Layers(label=label, subject=np.zeros(n, bool), extent=extent(p0, size, opts.extent_grid))
     if n < 2 * opts.min_points:
         return out
     cells = _cells(p0, size, opts.grid)
@@ -135,6 +150,7 @@ def motion_layers(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
         return out
     # The camera layer: the widest spread (coverage, then border contact, then size).
     out.camera = max(range(len(homographies)), key=lambda i: (round(out.coverage[i], 2), out.borders[i], out.share[i]))
+    out.extent = extent(p0[label == out.camera], size, opts.extent_grid)
     Hc = homographies[out.camera]
     thr = opts.subject_motion * diag
     centre = np.array(size, float) / 2.0

@@ -271,7 +271,8 @@ class PairMotion:
     ``parallax_px`` / ``parallax_ratio``: rigid residuals against the homography, in px and as a
     share of the median motion; ``rigid_share``: tracks consistent with the camera model;
     ``layers``: motion layers found, ``camera_share``: the camera layer's share of the tracks,
-    ``subject_share``: tracks left out as moving subjects, ``conflict``: no layer clearly dominates.
+    ``subject_share``: tracks left out as moving subjects, ``conflict``: no layer clearly dominates,
+    ``extent``: the share of the frame's cells the camera layer's tracks reach.
     """
 
     dt: float
@@ -292,6 +293,7 @@ class PairMotion:
     camera_share: float = 1.0
     subject_share: float = 0.0
     conflict: bool = False
+    extent: float = 1.0
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -362,6 +364,7 @@ def _without_subjects(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], out
     unless too few would be left."""
     layers = motion_layers(p0, p1, size, layer_options)
     out.layers, out.camera_share, out.conflict = len(layers.share), layers.camera_share, layers.conflict
+    out.extent = layers.extent
     keep = ~layers.subject if layers.subject is not None else np.ones(len(p0), bool)
     if keep.sum() < opts.min_tracks:
         return p0, p1
