@@ -32,12 +32,12 @@ data:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1) || \
 	  echo "note: chromium unavailable; the headless page test is skipped"
 
-# The benchmarks' held-out real shots (camreasoner.testing.sample_clips.DEBIAN_CLIPS): three Debian
+# The benchmarks' held-out real shots (camreasoner.testing.sample_clips.DEBIAN_CLIPS): five Debian
 # packages' files unpacked under data/debian, not installed (no dependencies pulled in).
 DEBIAN_DIR ?= data/debian
 bench-data:
 	@mkdir -p $(DEBIAN_DIR) && cd $(DEBIAN_DIR) && \
-	  apt-get download -qq forensics-samples-files python3-hug-doc python-nbsphinx-doc 2>/dev/null && \
+	  apt-get download -qq forensics-samples-files python3-hug-doc python-nbsphinx-doc renpy-demo python3-imageio 2>/dev/null && \
 	  for deb in *.deb; do dpkg -x "$$deb" . && rm -f "$$deb"; done || \
 	  echo "note: could not fetch the held-out clips' packages (apt-get download); bench_real_footage skips that set"
 

@@ -14,8 +14,9 @@ Sets (every one generated with a fixed seed, so anyone gets the same clips):
   ``informed``: they measured the design and then informed three rules (see ``TUNED_ON``);
 - held-out real shots (bench/data/heldout_shots.jsonl): clips of three more Debian packages
   (``make bench-data`` unpacks them), labelled by eye before any reader ran on them; their first
-  run informed one change (see ``TUNED_ON``), so their role is ``informed`` too; skipped with a
-  note when the clips are absent.
+  run informed one change (see ``TUNED_ON``), so their role is ``informed`` too; and a second
+  batch (bench/data/heldout2_shots.jsonl, two more packages) labelled after that change and never
+  tuned on (role ``report``). Each is skipped with a note when its clips are absent.
 
 Per set and reader: clips exactly right (every known label), false Yes per clip (a Yes where the
 label is No), missed Yes (share of the Yes labels answered No), balanced accuracy and mean AP
@@ -50,6 +51,7 @@ from opensora_tagger import tag  # noqa: E402
 
 REAL_SHOTS = Path(__file__).resolve().parent / "data" / "real_shots.jsonl"
 HELDOUT_SHOTS = Path(__file__).resolve().parent / "data" / "heldout_shots.jsonl"
+HELDOUT2_SHOTS = Path(__file__).resolve().parent / "data" / "heldout2_shots.jsonl"
 # (name, source or "rendered", role, seed). Calibration seeds may be tuned on; report seeds never.
 SETS = (
     ("vtest", "vtest", "calibration", 1101),
@@ -198,12 +200,14 @@ def main() -> None:
         plan.append((label, role, f"seed {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
     if (not only or "real" in only) and REAL_SHOTS.is_file():
         plan.append(("real shots (by eye)", "informed", REAL_SHOTS.name, real_shot_clips()))
-    if not only or "heldout" in only:
+    for label, role, shots in (("held-out real shots (by eye)", "informed", HELDOUT_SHOTS),
+                                ("held-out real shots, 2nd", "report", HELDOUT2_SHOTS)):
+        if only and "heldout" not in only:
+            break
         try:
-            plan.append(("held-out real shots (by eye)", "informed", HELDOUT_SHOTS.name,
-                         real_shot_clips(HELDOUT_SHOTS)))
+            plan.append((label, role, shots.name, real_shot_clips(shots)))
         except CamReasonerError as exc:
-            print(f"note: held-out real shots skipped ({exc})", file=sys.stderr)
+            print(f"note: {label} skipped ({exc})", file=sys.stderr)
     print(f"{'set':<30} {'role':<12} {'from':<16} {'clips':>5} {'reader':<10} {'exact':>6} "
           f"{'falseY/clip':>11} {'missedY':>7} {'bal.acc':>7} {'meanAP':>6}")  # fmt: skip
     for label, role, origin, clips in plan:

@@ -28,6 +28,9 @@ DEBIAN_CLIPS = {
     "lego_mechanism": ("python3-hug-doc", "usr/share/doc/python3-hug/examples/streaming_movie_server/movie.mp4"),
     "calais_1906": ("python-nbsphinx-doc",
                     "usr/share/doc/python-nbsphinx/html/www/wikimediacommons/Shepard_Calais_1906_FrenchGP.ogv.160p.ogv"),
+    "rocket_launch": ("renpy-demo", "usr/share/games/renpy/demo/game/oa4_launch.webm"),
+    "cockatoo": ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4"),
+    "phone_office": ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/realshort.mp4"),
 }
 
 
