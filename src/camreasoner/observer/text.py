@@ -143,8 +143,10 @@ def observation_text(cues: ClipCues, frames: int, span: float, moving_share: flo
     if cues.local_weight > 0.0 and not primitives.get("Static"):
         out.append(
             f"The motion is seen on part of the frame only: in {cues.local_share * 100:.0f}% of frame pairs the "
-            "tracked points that carry it reach less than half of the frame, the rest too plain or dark to track, "
-            "so a figure filling a still shot could move the same way and every reading here is uncertain."
+            "tracked points that carry it reach less than half of the frame, the rest too plain or dark to track; "
+            "a figure filling a still shot could move the same way, so "
+            + ("every motion reading here is uncertain." if cues.local_weight >= 1.0 else
+               "the motion scores here are lowered.")
         )
     return " ".join(out)
 
