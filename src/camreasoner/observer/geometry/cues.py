@@ -69,7 +69,7 @@ class ClipCues:
 
     @property
     def local_weight(self) -> float:
-        """How far (0-1) the clip's scores go toward the priors because its motion is seen on a part
+        """How far (0-1) the clip's motion scores go toward the priors because its motion is seen on a part
         of the frame only: 0 up to ``LOCAL_SHARE[0]`` of local pairs, 1 from ``LOCAL_SHARE[1]``. A
         camera motion moves the whole frame; motion tracked over less than half of it, the rest too
         plain or dark to track, may as well be a figure filling a still shot."""
