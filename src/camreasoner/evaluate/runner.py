@@ -27,6 +27,7 @@ from camreasoner.core.faults import crash_point
 from camreasoner.core.io import write_json_atomic, write_jsonl_atomic
 from camreasoner.core.ota import is_strict_format
 from camreasoner.core.taxonomy import YES_LETTER, skill_of
+from camreasoner.core.workers import spawn_pool
 from camreasoner.evaluate.config import EvalConfig
 from camreasoner.formats.official import read_bench
 from camreasoner.formats.predictions import PREDICTIONS, PredictionWriter, item_key, read_predictions
@@ -364,15 +365,8 @@ def _serial_answers(backend: Backend, present: dict[str, Group], videos: dict[st
 
 def _start_pool(cfg: EvalConfig, present: dict[str, Group], videos: dict[str, str | None]
                 ) -> tuple[ProcessPoolExecutor, dict[Future[Any], tuple[Group, str]]]:
-    """Start the workers and submit every group.
-
-    Workers are spawned, not forked: a forked child inherits the parent's OpenCV thread pool and any
-    open PyAV decoder's FFmpeg threads as state without the threads, and it hung on them (an
-    analysis in the child waited forever)."""
-    import multiprocessing as mp
-
-    pool = ProcessPoolExecutor(max_workers=cfg.workers, mp_context=mp.get_context("spawn"),
-                               initializer=_init_worker, initargs=(cfg.backend, cfg.backend_options))
+    """Start the (spawned, see camreasoner.core.workers) workers and submit every group."""
+    pool = spawn_pool(cfg.workers, _init_worker, (cfg.backend, cfg.backend_options))
     pending = {}
     for rel, group in present.items():
         video = videos[rel] or rel

@@ -15,13 +15,14 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.io import write_json_atomic
+from camreasoner.core.workers import spawn_pool
 from camreasoner.label.inputs import expand_inputs, video_root
 from camreasoner.label.options import LabelOptions, TimelineOptions
 from camreasoner.label.outputs import write_outputs
@@ -113,10 +114,7 @@ def _run_local(jobs: list[tuple[str, str, dict]], workers: int) -> Iterator[dict
         for job in jobs:
             yield _job(job)
         return
-    import multiprocessing as mp
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                             initializer=_init_worker) as pool:
+    with spawn_pool(workers, _init_worker) as pool:
         futures = [pool.submit(_job, job) for job in jobs]
         for fut in as_completed(futures):
             yield fut.result()

@@ -16,7 +16,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.io import write_json_atomic, write_text_atomic
 from camreasoner.core.taxonomy import split_option
+from camreasoner.core.workers import spawn_pool
 from camreasoner.formats.labels import ClipLabel, label_from_record, read_labels
 from camreasoner.formats.questions import Question
 from camreasoner.qa.vqa import balance_answers, balanced_binary_questions, vqa_questions
@@ -174,10 +175,7 @@ def _run_clips(opts: BuildOptions, labels: list[ClipLabel], tick: Callable[[], N
                 results[pending.pop(ref)] = ray.get(ref)
                 tick()
     elif opts.workers > 1:
-        import multiprocessing as mp
-
-        # spawned, not forked: a fork copies OpenCV's thread pool and open decoders without their threads
-        with ProcessPoolExecutor(max_workers=opts.workers, mp_context=mp.get_context("spawn")) as pool:
+        with spawn_pool(opts.workers) as pool:
             futures = {pool.submit(_clip_task, job): i for i, job in enumerate(jobs)}
             for fut in as_completed(futures):
                 results[futures[fut]] = fut.result()

