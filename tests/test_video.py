@@ -133,3 +133,45 @@ def test_bench_clips_are_kept_apart_and_a_missing_one_names_its_package(tmp_path
     package_path.write_bytes(b"x")
     monkeypatch.setenv("CAMREASONER_DEBIAN_DIR", str(tmp_path / "deb"))
     assert sample_clip(missing[0]) == package_path.resolve()
+
+
+def _decode_order_stamped_clip(path, n=24, fps=12):
+    """Frame i has grey 10 i; MPEG-4 with B-frames whose packets carry their decode-order time as
+    the presentation time (as an AVI of packed B-frames or a muxer writing DTS as PTS does)."""
+    import av
+
+    with av.open(str(path), "w") as dst:
+        stream = dst.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        stream.codec_context.max_b_frames = 2
+
+        def mux(packets):
+            for packet in packets:
+                if packet.dts is not None:
+                    packet.pts = packet.dts
+                dst.mux(packet)
+
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(np.full((120, 160, 3), 10 * i, np.uint8), format="rgb24")
+            frame.pts = i
+            mux(stream.encode(frame))
+        mux(stream.encode())
+    return path
+
+
+def test_frames_stamped_in_decode_order_are_timed_in_display_order(tmp_path):
+    import av
+
+    clip = _decode_order_stamped_clip(tmp_path / "dts_as_pts.mp4")
+    with av.open(str(clip)) as c:  # the premise: the raw presentation times go back
+        raw = [f.pts for f in c.decode(video=0)]
+    assert any(b < a for a, b in zip(raw, raw[1:], strict=False))
+    frames = list(VideoReader(clip, fps=None))
+    times = [f.time for f in frames]
+    # from the second frame on (the first is dated before any stamp has gone back) one frame
+    # interval apart, in the order of their content (frame i has grey 10 i)
+    assert np.allclose(np.diff(times[1:]), 1 / 12, atol=1e-3) and times[1] > times[0]
+    content = [_index(f.image) for f in frames]
+    assert content == sorted(content) and content[-1] - content[0] >= 15
+    sampled = [f.time for f in VideoReader(clip, fps=4)]
+    assert np.all(np.diff(sampled) > 0)

@@ -173,15 +173,52 @@ def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int
     return w, h
 
 
-def frame_time(frame, ordinal: int, fps: float, stream_start: float) -> float:
-    """A decoded frame's time in seconds from the stream's start.
+@dataclass
+class FrameClock:
+    """Dates decoded frames, which leave the decoder in display order, by their presentation
+    timestamp, or by their decoding timestamp where the presentation timestamps have gone back in
+    time more often than the decoding ones.
+
+    Some files stamp each frame with its packet's decode-order time: an AVI of packed MPEG-4
+    B-frames, or a muxer that wrote DTS as PTS. Their presentation times then run 0.04, 0.12,
+    0.08, 0.20, 0.16 s while the decoding times still rise with the display order. FFmpeg makes
+    this choice as the frame's ``best_effort_timestamp``, which PyAV does not expose, so the same
+    rule is kept here.
+    """
+
+    last_pts: float | None = None
+    last_dts: float | None = None
+    faulty_pts: int = 0
+    faulty_dts: int = 0
+
+    def seconds(self, frame) -> float | None:
+        """The frame's time in seconds (stream time, before the stream's start is taken off), or
+        None when it carries no timestamp."""
+        base = frame.time_base
+        pts = float(frame.pts * base) if frame.pts is not None and base else None
+        dts = float(frame.dts * base) if getattr(frame, "dts", None) is not None and base else None
+        if dts is not None:
+            self.faulty_dts += self.last_dts is not None and dts <= self.last_dts
+            self.last_dts = dts
+        if pts is not None:
+            self.faulty_pts += self.last_pts is not None and pts <= self.last_pts
+            self.last_pts = pts
+        if pts is not None and (dts is None or self.faulty_pts <= self.faulty_dts):
+            return pts
+        return dts
+
+
+def frame_time(frame, ordinal: int, fps: float, stream_start: float, clock: FrameClock | None = None) -> float:
+    """A decoded frame's time in seconds from the stream's start (see :class:`FrameClock`; pass
+    one clock for all the frames of a decode).
 
     ``ordinal`` counts decoded frames from 0; it dates a frame whose packet carries no timestamp
     (the first such frame is at 0 s, the next at 1 / fps, ...).
     """
-    if frame.time is None:
+    seconds = (clock or FrameClock()).seconds(frame)
+    if seconds is None:
         return ordinal / fps
-    return float(frame.time) - stream_start
+    return seconds - stream_start
 
 
 def stream_start_time(stream) -> float:
@@ -213,6 +250,7 @@ def timed_frames(container, stream, fps: float, warnings: list[str], label: str,
 
     start = stream_start_time(stream)
     frames = container.decode(stream) if decoding is None else decoding
+    clock = FrameClock()
     ordinal = 0
     last = None
     while True:
@@ -224,7 +262,7 @@ def timed_frames(container, stream, fps: float, warnings: list[str], label: str,
             where = f"{last:.2f} s" if last is not None else "the start"
             warnings.append(f"{label}: stream corrupt after {where} ({short_error(exc)})")
             return
-        last = frame_time(frame, ordinal, fps, start)
+        last = frame_time(frame, ordinal, fps, start, clock)
         ordinal += 1
         yield frame, last
 
