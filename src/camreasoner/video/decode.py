@@ -190,13 +190,17 @@ class FrameClock:
     last_dts: float | None = None
     faulty_pts: int = 0
     faulty_dts: int = 0
+    dts_unit: float | None = None
 
     def seconds(self, frame) -> float | None:
         """The frame's time in seconds (stream time, before the stream's start is taken off), or
         None when it carries no timestamp."""
-        base = frame.time_base
-        pts = float(frame.pts * base) if frame.pts is not None and base else None
-        dts = float(frame.dts * base) if getattr(frame, "dts", None) is not None and base else None
+        pts = frame.time  # PyAV's pts in seconds (None without a pts)
+        dts = getattr(frame, "dts", None)
+        if dts is not None:
+            if self.dts_unit is None:  # the stream's time base, once (a Fraction product is slow)
+                self.dts_unit = float(frame.time_base or 0.0)
+            dts = dts * self.dts_unit if self.dts_unit else None
         if dts is not None:
             self.faulty_dts += self.last_dts is not None and dts <= self.last_dts
             self.last_dts = dts
