@@ -32,7 +32,7 @@ data:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1) || \
 	  echo "note: chromium unavailable; the headless page test is skipped"
 
-# The benchmarks' held-out real shots (camreasoner.testing.sample_clips.DEBIAN_CLIPS): five Debian
+# The benchmarks' held-out real shots (camreasoner.testing.sample_clips.DEBIAN_CLIPS): six Debian
 # packages' files unpacked under data/debian, not installed (no dependencies pulled in).
 DEBIAN_DIR ?= data/debian
 bench-data:

@@ -51,10 +51,11 @@ from camreasoner.testing.sample_clips import sample_clip
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from opensora_tagger import tag  # noqa: E402
 
-REAL_SHOTS = Path(__file__).resolve().parent / "data" / "real_shots.jsonl"
-HELDOUT_SHOTS = Path(__file__).resolve().parent / "data" / "heldout_shots.jsonl"
-HELDOUT2_SHOTS = Path(__file__).resolve().parent / "data" / "heldout2_shots.jsonl"
-HELDOUT3_SHOTS = Path(__file__).resolve().parent / "data" / "heldout3_shots.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+REAL_SHOTS = DATA / "real_shots.jsonl"
+HELDOUT_SHOTS = DATA / "heldout_shots.jsonl"
+HELDOUT2_SHOTS = DATA / "heldout2_shots.jsonl"
+HELDOUT3_SHOTS = DATA / "heldout3_shots.jsonl"
 # (name, source or "rendered", role, seed). Calibration seeds may be tuned on; report seeds never.
 SETS = (
     ("vtest", "vtest", "calibration", 1101),

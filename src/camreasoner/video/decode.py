@@ -212,14 +212,14 @@ class FrameClock:
         return dts
 
 
-def frame_time(frame, ordinal: int, fps: float, stream_start: float, clock: FrameClock | None = None) -> float:
-    """A decoded frame's time in seconds from the stream's start (see :class:`FrameClock`; pass
-    one clock for all the frames of a decode).
+def frame_time(frame, ordinal: int, fps: float, stream_start: float, clock: FrameClock) -> float:
+    """A decoded frame's time in seconds from the stream's start, by ``clock``, the one
+    :class:`FrameClock` of the decode the frame belongs to.
 
     ``ordinal`` counts decoded frames from 0; it dates a frame whose packet carries no timestamp
     (the first such frame is at 0 s, the next at 1 / fps, ...).
     """
-    seconds = (clock or FrameClock()).seconds(frame)
+    seconds = clock.seconds(frame)
     if seconds is None:
         return ordinal / fps
     return seconds - stream_start
