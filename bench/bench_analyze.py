@@ -7,8 +7,11 @@
    and the spread and median of the rounds' own ratios show how much the machine's noise moves it.
 2. A one-minute 1920x1080 clip (same source, upscaled): peak resident memory of a fresh process that
    analyses it (target < 1 GiB), against a process that only imports the package.
+3. With ``--rates``: the same 10-second clip analysed at each sampling rate given (0: every frame),
+   against decoding it, best of ``--repeat`` (faster rates track more pairs; see docs/observer.md,
+   "Sampling rate").
 
-    nice .venv/bin/python bench/bench_analyze.py [--work DIR] [--repeat 3]
+    nice .venv/bin/python bench/bench_analyze.py [--work DIR] [--repeat 3] [--rates 4 8 12 0]
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "camreasoner_bench")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rates", type=float, nargs="*", default=[],
+                    help="also time the analysis at these sampling rates (fps; 0: every frame)")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
@@ -100,6 +105,15 @@ def main() -> None:
               f"decode only {d:.3f} s, analyse {a:.3f} s ({m['clip_frames']} sampled), wall ratio {a / d:.2f}x "
               f"(target <= 1.5x); CPU time {dc:.3f} s vs {ac:.3f} s, ratio {ac / dc:.2f}x (best of {args.repeat}); "
               f"per-round wall ratios {rounds[0]:.2f}-{rounds[-1]:.2f}, median {statistics.median(rounds):.2f}x")
+
+    for rate in args.rates:
+        spent = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            m = analyze_video(clip, ObserverOptions(fps=rate)).measurements
+            spent.append(time.perf_counter() - t0)
+        print(f"  at {rate:g} fps ({m['frames']} sampled in the main shot, {m['chains']} chain(s) of pairs "
+              f"{m['pair_step_s']} s apart): analyse {min(spent):.3f} s, {min(spent) / d:.2f}x decoding")
 
     big = make_clip(args.work / "fhd_60s.mp4", 1920, 1080, 60.0)
     base = peak_rss_mib("import camreasoner.observer.reading")

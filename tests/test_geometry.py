@@ -122,6 +122,21 @@ def test_integration_sums_and_agreement():
     assert cues.pan_agree == 1.0 and cues.duration == 2.5 and cues.content_dx < 0
 
 
+def test_chains_merge_into_one_shot_by_their_measured_pairs():
+    from camreasoner.observer.geometry import ClipCues, merge_chains
+
+    a = ClipCues(duration=3.0, pairs=12, valid_pairs=12, pan_deg=10.0, parallax_share=0.5, conflict_share=0.7,
+                 foe_x=0.4)
+    b = ClipCues(duration=2.75, pairs=11, valid_pairs=4, pan_deg=14.0, parallax_share=0.0, conflict_share=0.2)
+    assert merge_chains([a]) is a
+    m = merge_chains([a, b])
+    assert (m.pairs, m.valid_pairs, m.duration) == (23, 16, 3.0)
+    assert m.pan_deg == pytest.approx(11.0) and m.parallax_share == pytest.approx(0.375)
+    assert m.conflict_share == pytest.approx(0.575) and m.conflict and m.foe_x == pytest.approx(0.4) and m.foe_y is None
+    unmeasured = merge_chains([ClipCues(pairs=2), ClipCues(pairs=3)])
+    assert unmeasured.pairs == 5 and not unmeasured.measured
+
+
 def test_every_primitive_has_a_scene_step():
     assert set(STEPS) == set(EXPECT) | {"Static"}
 

@@ -192,12 +192,17 @@ def test_a_one_minute_pan_reads_the_pan_alone_with_the_scores_of_ten_seconds(pan
 
 def test_a_three_second_clip_is_scored_on_its_whole_shot_as_one_window(tmp_path):
     clip = write_clip(tmp_path / "pan3.mp4", panorama_frames(3.0), fps=FPS)
-    for options in (ObserverOptions(), ObserverOptions(fps=0)):
-        reading = analyze_video(clip, options)
-        cues = measure_video(clip, options)[0]
-        assert reading.measurements["windows"] == 1 and reading.measurements["span_s"] <= 3.0
-        assert reading.scores == score_cues(cues)
-        assert reading.answer == "Pan_Right"
+    reading = analyze_video(clip, ObserverOptions())
+    cues = measure_video(clip, ObserverOptions())[0]
+    assert reading.measurements["windows"] == 1 and reading.measurements["span_s"] <= 3.0
+    assert reading.measurements["chains"] == 1 and reading.measurements["pair_step_s"] == pytest.approx(0.25)
+    assert reading.scores == score_cues(cues)
+    assert reading.answer == "Pan_Right"
+    # every frame (12 fps): pairs stay 0.25 s apart, in three interleaved chains of one window each
+    every = analyze_video(clip, ObserverOptions(fps=0))
+    assert every.measurements["chains"] == 3 and every.measurements["windows"] == 3
+    assert every.measurements["pair_step_s"] == pytest.approx(0.25) and every.answer == "Pan_Right"
+    assert every.measurements["cues"]["pan_deg"] == pytest.approx(reading.measurements["cues"]["pan_deg"], rel=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +217,27 @@ def still_minute(tmp_path_factory):
 def test_a_one_minute_still_shot_reads_static(still_minute):
     reading = analyze_video(still_minute)
     assert reading.answer == "Static" and reading.measurements["windows"] == 39
+
+
+def test_a_still_shot_read_at_every_frame_keeps_its_static_score(tmp_path):
+    """Sensor noise per pair of frames 1/24 s apart would read as fast motion; pairs stay 0.25 s
+    apart (six interleaved chains), so every frame reads as 4 fps does."""
+    view = panorama_frames(1.0 / FPS)[0].astype(np.int16)
+    rng = np.random.default_rng(0)
+    frames = [np.clip(view + rng.integers(-6, 7, view.shape), 0, 255).astype(np.uint8) for _ in range(4 * 24)]
+    clip = write_clip(tmp_path / "still24.mp4", frames, fps=24)
+    four, every = analyze_video(clip), analyze_video(clip, ObserverOptions(fps=0))
+    assert four.answer == every.answer == "Static"
+    assert every.scores["Static"] == pytest.approx(four.scores["Static"], abs=0.05)
+    assert every.measurements["frames"] == 96 and every.measurements["chains"] == 6
+    assert every.measurements["pair_step_s"] == pytest.approx(0.25)
+
+
+def test_a_span_shorter_than_a_pair_step_is_read_as_one_pair(tmp_path):
+    frames = panorama_frames(0.5)[:4]  # 4 frames at 12 fps: 0.25 s apart is 3 steps, so one pair 0-3
+    reading = analyze_video(write_clip(tmp_path / "short.mp4", frames, fps=FPS), ObserverOptions(fps=0))
+    assert reading.measurements["frames"] == 4 and reading.measurements["chains"] == 1
+    assert reading.measurements["pair_step_s"] == pytest.approx(0.25) and len(reading.series) == 1
 
 
 @pytest.mark.skipif("vtest" not in available_clips(), reason="vtest.avi (Debian's opencv-doc) is not installed")

@@ -21,7 +21,13 @@ from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.ota import format_ota
 from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES, answer_string
 from camreasoner.core.types import BackendResponse
-from camreasoner.observer.geometry import ClipCues, integrate_pairs, integrate_windows, intrinsics
+from camreasoner.observer.geometry import (
+    ClipCues,
+    integrate_pairs,
+    integrate_windows,
+    intrinsics,
+    merge_chains,
+)
 from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, track_video
 from camreasoner.qa.question_map import OTHERS, conditions_hold, map_question, option_probabilities
 from camreasoner.video.shots import Shot
@@ -276,13 +282,27 @@ def decide(scores: dict[str, float], parallax_share: float | None = None) -> dic
 def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frames: list[float]
                        ) -> tuple[ClipCues, dict[str, Any], list[str], list[ClipCues]]:
     """Cues, measurements, warnings and scoring windows (see :func:`score_shot`) of shot ``index``
-    from its ``pairs`` (both frames inside it) and the times of its sampled ``frames``."""
+    from its ``pairs`` (both frames inside it) and the times of its sampled ``frames``.
+
+    Sampled faster than the pairs' spacing (``Track.spacing`` > 1), the shot's pairs form
+    interleaved chains, each integrated as a 4-fps reading of its own: the cues are merged over
+    the chains (:func:`~.geometry.cues.merge_chains`) and the scoring windows are every chain's
+    windows (a chain within one window is one), so the scores are the chains' mean."""
     shot = track.shots[index]
     size = track.size
-    K = intrinsics(*size)
+    focal = float(intrinsics(*size)[0, 0])
     motions = [p.motion for p in pairs]
-    cues = integrate_pairs(motions, size, float(K[0, 0]))
-    windows = integrate_windows(motions, size, float(K[0, 0]))
+    chains = sorted({p.chain for p in pairs})
+    if len(chains) <= 1:
+        cues = integrate_pairs(motions, size, focal)
+        windows = integrate_windows(motions, size, focal)
+    else:
+        chain_cues, windows = [], []
+        for c in chains:
+            own = [p.motion for p in pairs if p.chain == c]
+            chain_cues.append(integrate_pairs(own, size, focal))
+            windows += integrate_windows(own, size, focal) or [chain_cues[-1]]
+        cues = merge_chains(chain_cues)
     info = track.info
     valid = [m for m in motions if m.valid]
     cuts = sum(p.cut for p in pairs)
@@ -290,6 +310,7 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
         "frames": len(frames),
         "span_s": round(frames[-1] - frames[0], 3) if frames else 0.0,
         "sample_fps": track.sample_fps,
+        "pair_step_s": round(float(np.median([p.t1 - p.t0 for p in pairs])), 4) if pairs else None,
         "truncated": track.truncated,
         "analysis_size": list(size),
         "source": {"width": info.width, "height": info.height, "fps": round(info.fps, 3),
@@ -298,6 +319,7 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
         "tracks_per_pair": int(np.median([m.n_tracks for m in motions])) if motions else 0,
         "unreliable_pairs": len(pairs) - len(valid) - cuts,
         "cuts": cuts,
+        "chains": max(1, len(chains)),
         "windows": max(1, len(windows)),
         "cues": cues.to_dict(),
     }

@@ -2,8 +2,11 @@
 
 The reader samples at a fixed rate (``ObserverOptions.fps``) whatever the clip's length and feeds
 every decoded frame to the shot detector in the same pass; the consumer tracks points between
-consecutive sampled frames. A pair whose two frames lie in different shots is kept in the series
-but never measured (``cut``); so is a pair across a grey-level histogram jump (a cut the shot
+sampled frames ``PAIR_STEP_S`` apart, the spacing the calibration was fitted at: consecutive
+frames at the default 4 fps; at a higher rate, frame ``k`` and frame ``k - m`` (``m`` sampling
+steps), so the sample splits into ``m`` interleaved chains, each a 4-fps reading of its own (see
+:func:`pair_spacing`). A pair whose two frames lie in different shots is kept in the series but
+never measured (``cut``); so is a pair across a grey-level histogram jump (a cut the shot
 detector's minimum shot length let through).
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +31,16 @@ from camreasoner.video.reader import Frame, VideoReader, check_fps, prefetch
 from camreasoner.video.shots import DEFAULT_MIN_SHOT, DEFAULT_THRESHOLD, Shot, ShotDetector
 
 CUT_DISTANCE = 0.5
+# Seconds between the two frames of a measured pair: the observer's default sampling step (4 fps),
+# at which its calibration was fitted (per-pair noise, the parallax test's pixel thresholds).
+PAIR_STEP_S = 0.25
+
+
+def pair_spacing(sample_fps: float | None, stream_fps: float) -> int:
+    """Sampling steps between the two frames of a pair: ``PAIR_STEP_S`` at ``sample_fps`` (None or 0:
+    the stream's rate), at least 1 (a slower sampling pairs consecutive frames)."""
+    rate = sample_fps or stream_fps
+    return max(1, math.floor(PAIR_STEP_S * rate + 0.5)) if rate > 0 else 1
 
 
 @dataclass
@@ -53,9 +67,10 @@ class ObserverOptions:
 
 @dataclass
 class TrackedPair:
-    """Two consecutive sampled frames: times, source frame numbers, the measured motion, whether it
-    lies across a cut (then ``motion`` is empty) and the index of the shot holding both frames (-1:
-    they lie in different shots, and the pair counts in none)."""
+    """Two sampled frames ``PAIR_STEP_S`` apart (consecutive at 4 fps): times, source frame numbers,
+    the measured motion, whether it lies across a cut (then ``motion`` is empty), the index of the
+    shot holding both frames (-1: they lie in different shots, and the pair counts in none) and the
+    ``chain`` of pairs it belongs to (see :func:`pair_spacing`)."""
 
     t0: float
     t1: float
@@ -64,6 +79,7 @@ class TrackedPair:
     motion: PairMotion
     cut: bool = False
     shot: int = -1
+    chain: int = 0
 
     def rates(self) -> dict[str, Any]:
         """Per-second rates: pan/tilt/roll in deg/s, zoom in %/s, translation (x right, y down,
@@ -89,6 +105,7 @@ class Track:
     truncated: bool = False
     histogram_cuts: int = 0
     sample_fps: float | None = None
+    spacing: int = 1
 
     def shot_of(self, number: int) -> int:
         """The index of the shot holding source frame ``number``."""
@@ -148,36 +165,46 @@ def track_video(path: str | os.PathLike[str], options: ObserverOptions) -> Track
         return _track(reader, path, options)
 
 
-def _track_pairs(sampled: Iterable[Frame], detector: ShotDetector | None, options: ObserverOptions
-                 ) -> tuple[list[TrackedPair], list[tuple[int, float]], tuple[int, int], int]:
-    """Track every pair of consecutive sampled frames (the detector runs over its queue between
-    pairs): the pairs, the frames' (number, time), the analysis size and the histogram cuts."""
+def _track_pairs(sampled: Iterable[Frame], detector: ShotDetector | None, options: ObserverOptions,
+                 spacing: int = 1) -> tuple[list[TrackedPair], list[tuple[int, float]], tuple[int, int], int]:
+    """Track every pair of sampled frames ``spacing`` samples apart (the detector runs over its
+    queue between pairs): the pairs, the frames' (number, time), the analysis size and the
+    histogram cuts. A span of ``spacing`` frames or fewer gets one pair, its first and last frame."""
     frames: list[tuple[int, float]] = []
     pairs: list[TrackedPair] = []
-    prev: Frame | None = None
-    prev_hist = None
+    recent: deque[tuple[Frame, np.ndarray]] = deque(maxlen=spacing)
     size = (0, 0)
     hist_cuts = 0
-    for frame in sampled:
-        img = frame.image
-        hist = _histogram(img)
-        if prev is None:
-            size = (img.shape[1], img.shape[0])
-        else:
-            dt = frame.time - prev.time
-            if cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE:
-                hist_cuts += 1  # a shot change, not camera motion: the pair is not measured
-                pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
-                                         PairMotion(dt=dt, n_tracks=0), cut=True))
-            else:
-                p0, p1 = track_points(prev.image, img, options.max_points)
-                pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
-                                         estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size))))
-        prev, prev_hist = frame, hist
+    for k, frame in enumerate(sampled):
+        hist = _histogram(frame.image)
+        if k == 0:
+            size = (frame.image.shape[1], frame.image.shape[0])
+        if len(recent) == spacing:
+            hist_cuts += _measure(pairs, *recent[0], frame, hist, options, size, chain=k % spacing)
+        recent.append((frame, hist))
         frames.append((frame.number, frame.time))
         if detector is not None:
             detector.detect()
+    if not pairs and len(frames) >= 2:
+        first, last = recent[0], recent[-1]
+        hist_cuts += _measure(pairs, *first, *last, options, size, chain=0)
     return pairs, frames, size, hist_cuts
+
+
+def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame: Frame, hist: np.ndarray,
+             options: ObserverOptions, size: tuple[int, int], chain: int) -> int:
+    """Append the pair ``prev -> frame`` to ``pairs``: measured, or marked a cut (returns 1) when the
+    grey-level histograms of its frames differ by more than ``CUT_DISTANCE``."""
+    dt = frame.time - prev.time
+    if cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE:
+        # a shot change, not camera motion: the pair is not measured
+        pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
+                                 PairMotion(dt=dt, n_tracks=0), cut=True, chain=chain))
+        return 1
+    p0, p1 = track_points(prev.image, frame.image, options.max_points)
+    pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
+                             estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size)), chain=chain))
+    return 0
 
 
 def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:
@@ -186,9 +213,10 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
     detector = ShotDetector(info.fps, options.min_shot, options.shot_threshold) if options.shots else None
     if detector is not None:
         reader.on_decoded = detector.feed
+    spacing = pair_spacing(options.fps, info.fps)
     sampled = prefetch(reader)
     with closing(sampled):  # on an error the decoding thread is stopped and joined here, not at collection
-        pairs, frames, size, hist_cuts = _track_pairs(sampled, detector, options)
+        pairs, frames, size, hist_cuts = _track_pairs(sampled, detector, options, spacing)
     if len(frames) < 2:
         detail = f"; {reader.warnings[0]}" if reader.warnings else ""
         n = len(frames)
@@ -202,7 +230,8 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
     else:
         first = frames[0]
         shots = [Shot(round(first[1], 4), round(end or frames[-1][1], 4), first[0], reader.last_number + 1)]
-    track = Track(frames, pairs, shots, size, info, reader.warnings, reader.truncated, hist_cuts, options.fps)
+    track = Track(frames, pairs, shots, size, info, reader.warnings, reader.truncated, hist_cuts, options.fps,
+                  spacing)
     for pair in pairs:
         first, second = track.shot_of(pair.n0), track.shot_of(pair.n1)
         if first == second:

@@ -4,10 +4,16 @@ Each function takes NumPy arrays and returns arrays or small dataclasses; no sta
 Camera axes: x right, y down, z forward (conventions.md).
 """
 
-from camreasoner.observer.geometry.cues import ClipCues, ClipOptions, integrate_pairs, integrate_windows
+from camreasoner.observer.geometry.cues import (
+    ClipCues,
+    ClipOptions,
+    integrate_pairs,
+    integrate_windows,
+    merge_chains,
+)
 from camreasoner.observer.geometry.layers import LayerOptions, Layers, motion_layers
 from camreasoner.observer.geometry.models import PairMotion, PairOptions, estimate_pair, intrinsics
 from camreasoner.observer.geometry.tracks import track_points
 
 __all__ = ["ClipCues", "ClipOptions", "LayerOptions", "Layers", "PairMotion", "PairOptions", "estimate_pair",
-           "integrate_pairs", "integrate_windows", "intrinsics", "motion_layers", "track_points"]
+           "integrate_pairs", "integrate_windows", "intrinsics", "merge_chains", "motion_layers", "track_points"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
@@ -218,3 +218,27 @@ def integrate_windows(pairs: Sequence[PairMotion], size: tuple[int, int], focal:
     if len(slices) <= 1:
         return []
     return [integrate_pairs(pairs[s], size, focal, opts) for s in slices]
+
+
+def merge_chains(chains: Sequence[ClipCues], options: ClipOptions | None = None) -> ClipCues:
+    """One shot's cues from its interleaved chains of pairs (see ``observer.track.pair_spacing``),
+    each integrated as a clip of its own: pair counts added up, every other cue the mean over the
+    chains weighted by their measured pairs (the focus of expansion over the chains that have one)."""
+    if len(chains) == 1:
+        return chains[0]
+    opts = options or ClipOptions()
+    out = ClipCues(pairs=sum(c.pairs for c in chains), valid_pairs=sum(c.valid_pairs for c in chains),
+                   duration=max(c.duration for c in chains))
+    weights = np.array([c.valid_pairs for c in chains], float)
+    if weights.sum() == 0:
+        return out
+    counted = {"pairs", "valid_pairs", "duration", "conflict", "foe_x", "foe_y"}
+    for f in fields(ClipCues):
+        if f.name not in counted:
+            setattr(out, f.name, float(np.average([getattr(c, f.name) for c in chains], weights=weights)))
+    out.conflict = out.conflict_share >= opts.conflict_pairs
+    for name in ("foe_x", "foe_y"):
+        known = [(getattr(c, name), w) for c, w in zip(chains, weights, strict=True) if getattr(c, name) is not None]
+        if known and sum(w for _, w in known) > 0:
+            setattr(out, name, float(np.average([v for v, _ in known], weights=[w for _, w in known])))
+    return out
