@@ -238,6 +238,13 @@ def test_a_span_shorter_than_a_pair_step_is_read_as_one_pair(tmp_path):
     reading = analyze_video(write_clip(tmp_path / "short.mp4", frames, fps=FPS), ObserverOptions(fps=0))
     assert reading.measurements["frames"] == 4 and reading.measurements["chains"] == 1
     assert reading.measurements["pair_step_s"] == pytest.approx(0.25) and len(reading.series) == 1
+    # at 4 fps the sampling grid serves only its first instant: the span's last frame is the second
+    three = write_clip(tmp_path / "three.mp4", frames[:3], fps=FPS)
+    assert [round(f.time, 3) for f in VideoReader(three)] == [0.0, round(2 / FPS, 3)]
+    reading = analyze_video(three)
+    assert reading.measurements["frames"] == 2 and reading.measurements["pair_step_s"] == pytest.approx(2 / FPS, abs=1e-3)
+    assert reading.measurements["cues"]["pan_deg"] == pytest.approx(PAN_RATE * 2 / FPS, rel=0.1)
+    assert reading.scores["Pan_Right"] > 10 * reading.scores["Pan_Left"]
 
 
 @pytest.mark.skipif("vtest" not in available_clips(), reason="vtest.avi (Debian's opencv-doc) is not installed")

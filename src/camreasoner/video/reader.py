@@ -6,8 +6,9 @@ fixed grid, ``start + k / fps``, whatever the clip's length: instant ``g`` is se
 decoded frame whose timestamp is at least ``g - tolerance`` (``SAMPLE_TOLERANCE`` of the stream's
 mean frame interval), so a variable-frame-rate stream is sampled by its timestamps and an instant
 that falls in a gap is served by the first frame after it. A frame cap truncates the span (the
-first ``max_frames`` samples); it never widens the spacing. A stream that breaks part-way yields
-the frames that decoded and records a warning.
+first ``max_frames`` samples); it never widens the spacing. A span shorter than one step (the
+grid gives one instant) also yields its last decoded frame, so two frames of it can be compared. A
+stream that breaks part-way yields the frames that decoded and records a warning.
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ class VideoReader:
         size: tuple[int, int] | None = None
         k_rot = 0
         first_number: int | None = None
+        latest: tuple[Any, float, int] | None = None  # the last decoded frame of the span not sampled
         n_warnings = len(self.warnings)
         self.truncated = False
         self.last_number, self.last_time = -1, None
@@ -155,6 +157,7 @@ class VideoReader:
                 last_time = self.last_time = t
                 self.last_number = number
                 if t + tol < next_t:
+                    latest = (frame, t, number)
                     continue
                 if self.max_frames and taken >= self.max_frames:
                     self.truncated = True
@@ -163,13 +166,15 @@ class VideoReader:
                     rot = int(getattr(frame, "rotation", 0) or 0)
                     k_rot = (round(rot / 90) % 4) if rot else 0
                     size = scaled_size(frame.width, frame.height, self.max_side)
-                img = grey_image(frame, size)
-                if k_rot:
-                    img = np.ascontiguousarray(np.rot90(img, k_rot))
-                yield Frame(index=taken, time=t, image=img, number=number)
+                yield Frame(index=taken, time=t, image=_grey(frame, size, k_rot), number=number)
                 taken += 1
+                latest = None
                 # the next instant of the grid start + k * step after this frame
                 next_t = start + step * (math.floor((t + tol - start) / step) + 1) if step else t
+            if taken == 1 and latest is not None and not self.truncated:  # a span shorter than one step
+                frame, t, number = latest
+                yield Frame(index=taken, time=t, image=_grey(frame, size, k_rot), number=number)
+                taken += 1
         finally:
             container.close()
         if len(self.warnings) > n_warnings:
@@ -190,6 +195,13 @@ class VideoReader:
                 f"{self.path}: stream ends at {last_time:.2f} s of a declared {info.duration:.2f} s "
                 f"(truncated or corrupt); analysed the {taken} frames that decoded"
             )
+
+
+def _grey(frame: Any, size: tuple[int, int] | None, k_rot: int) -> np.ndarray:
+    """A decoded frame as the analysed grey image: ``size`` (w, h), turned ``k_rot`` quarter turns."""
+    assert size is not None
+    img = grey_image(frame, size)
+    return np.ascontiguousarray(np.rot90(img, k_rot)) if k_rot else img
 
 
 def prefetch(frames: Iterable[Frame], depth: int = 4) -> Iterator[Frame]:
