@@ -95,7 +95,7 @@ def test_bad_inputs_give_one_line(tmp_path, pan_clip):
     one = write_clip(tmp_path / "one.mp4", render_clip("Static", 1))
     _one_line_error(run("analyze", one), "one.mp4", "1 frame")
     _one_line_error(run("ask", pan_clip, "What colour is the sky?"), "cannot map question")
-    _one_line_error(run("analyze", pan_clip, "--start", "5"), "0 frames")
+    _one_line_error(run("analyze", pan_clip, "--start", "5"), "0 frames", "is at or after the stream's end")
 
 
 def test_unsupported_codec(tmp_path):

@@ -220,8 +220,11 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
     if len(frames) < 2:
         detail = f"; {reader.warnings[0]}" if reader.warnings else ""
         n = len(frames)
+        past = ""
+        if options.start and info.duration is not None and options.start >= info.duration:
+            past = f" (--start {options.start:g} s is at or after the stream's end, {info.duration:.2f} s)"
         raise CamReasonerError(
-            f"{path}: {n} frame{'s' if n != 1 else ''} decoded in the chosen span; "
+            f"{path}: {n} frame{'s' if n != 1 else ''} decoded in the chosen span{past}; "
             f"need at least 2 to measure camera motion{detail.replace(f'{path}: ', '')}"
         )
     end = _end_time(reader, options)
