@@ -222,8 +222,9 @@ def integrate_windows(pairs: Sequence[PairMotion], size: tuple[int, int], focal:
 
 def merge_chains(chains: Sequence[ClipCues], options: ClipOptions | None = None) -> ClipCues:
     """One shot's cues from its interleaved chains of pairs (see ``observer.track.pair_spacing``),
-    each integrated as a clip of its own: pair counts added up, every other cue the mean over the
-    chains weighted by their measured pairs (the focus of expansion over the chains that have one)."""
+    each integrated as a clip of its own: pair counts added up, the duration the longest chain's,
+    every other cue the mean over the chains weighted by their measured pairs (the focus of
+    expansion over the chains that have one)."""
     if len(chains) == 1:
         return chains[0]
     opts = options or ClipOptions()
