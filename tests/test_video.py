@@ -71,6 +71,17 @@ def test_truncated_stream_warns_and_keeps_what_decodes(tmp_path):
     assert reader.warnings and "cut.mkv" in reader.warnings[0]
 
 
+def test_a_matroska_file_whose_frames_start_late_is_read_whole(tmp_path):
+    """Frames stamped from 10 s on (a cut that kept its timestamps): Matroska's duration counts from
+    0 s, so the stream is 1.5 s long from its first frame, not 11.5 s, and no frame is missing."""
+    times_ms = [10_000 + 100 * i for i in range(16)]
+    path = write_timed_clip(tmp_path / "late.mkv", times_ms, step=8)
+    assert probe(path).duration == pytest.approx(1.6, abs=0.11)
+    reader = VideoReader(path, fps=4)
+    assert [round(f.time, 2) for f in reader] == pytest.approx([0.0, 0.3, 0.5, 0.8, 1.0, 1.3, 1.5], abs=0.06)
+    assert reader.warnings == []
+
+
 @pytest.mark.parametrize("content, message", [(b"", "empty file"), (b"\x00garbage" * 500, "not a readable video")])
 def test_not_a_video(tmp_path, content, message):
     path = tmp_path / "bad.mp4"

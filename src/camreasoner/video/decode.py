@@ -75,10 +75,18 @@ def _rate(stream) -> float:
 
 
 def _stream_duration(container, stream) -> float | None:
+    """Seconds from the stream's first frame to its end, as the header says (None: it does not).
+
+    Matroska and WebM count their duration from the segment's time 0, not from the first frame,
+    so a file whose frames start later (cut with its original timestamps kept) would otherwise
+    look longer than it is, and its last frames missing."""
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration:
-        return container.duration / 1_000_000
+        seconds = container.duration / 1_000_000
+        if "matroska" in str(container.format.name):
+            seconds -= stream_start_time(stream)
+        return seconds if seconds > 0 else None
     return None
 
 
