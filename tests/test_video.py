@@ -82,6 +82,31 @@ def test_a_matroska_file_whose_frames_start_late_is_read_whole(tmp_path):
     assert reader.warnings == []
 
 
+def test_the_main_video_stream_is_read_not_a_cover_picture_before_it(tmp_path):
+    """An MKV whose first video stream is a one-frame JPEG picture, the clip second: FFmpeg's best
+    stream (the clip) is read."""
+    import av
+
+    path = tmp_path / "cover.mkv"
+    with av.open(str(path), "w") as out:
+        cover = out.add_stream("mjpeg", rate=1)
+        clip = out.add_stream("libx264", rate=12)
+        for stream, pix in ((cover, "yuvj420p"), (clip, "yuv420p")):
+            stream.width, stream.height, stream.pix_fmt = 64, 48, pix
+        for stream, count in ((cover, 1), (clip, 24)):
+            for i in range(count):
+                frame = av.VideoFrame.from_ndarray(np.full((48, 64), 8 * i, np.uint8), format="gray").reformat(
+                    format=stream.pix_fmt)
+                frame.pts = i
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+    info = probe(path)
+    assert (info.codec, info.fps) == ("h264", pytest.approx(12))
+    assert len(list(VideoReader(path, fps=0))) == 24
+
+
 @pytest.mark.parametrize("content, message", [(b"", "empty file"), (b"\x00garbage" * 500, "not a readable video")])
 def test_not_a_video(tmp_path, content, message):
     path = tmp_path / "bad.mp4"

@@ -89,9 +89,13 @@ def read_video(path: str | os.PathLike[str]) -> tuple[list[np.ndarray], Fraction
     """Every frame (RGB uint8) and the frame rate; a clear error if the file cannot be decoded."""
     import av
 
+    from camreasoner.video.decode import main_video_stream
+
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
+            stream = main_video_stream(container)
+            if stream is None:
+                raise CamReasonerError(f"{path}: no video stream in the file")
             rate = stream.average_rate or stream.guessed_rate or Fraction(25)
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
     except (av.error.FFmpegError, IndexError, OSError) as exc:

@@ -48,14 +48,20 @@ def open_video(path: str | os.PathLike[str]):
         container = av.open(str(p))
     except av.FFmpegError as exc:
         raise CamReasonerError(f"{p}: not a readable video ({short_error(exc)})") from None
-    if not container.streams.video:
+    stream = main_video_stream(container)
+    if stream is None:
         container.close()
         raise CamReasonerError(f"{p}: no video stream in the file")
-    stream = container.streams.video[0]
     if stream.codec_context is None or not stream.codec_context.name:
         container.close()
         raise CamReasonerError(f"{p}: unsupported video codec")
     return container, stream
+
+
+def main_video_stream(container):
+    """The file's main video stream as FFmpeg picks it (``av_find_best_stream``: not a one-frame
+    cover picture that comes first), or None without video."""
+    return container.streams.best("video") if container.streams.video else None
 
 
 def short_error(exc: Exception) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.video.decode import open_video, probe, seek, timed_frames
+from camreasoner.video.decode import main_video_stream, open_video, probe, seek, timed_frames
 
 PATCH = 14
 MERGE = 2
@@ -233,7 +233,7 @@ def _count_duration(path: str, fps: float) -> float:
     import av
 
     with av.open(path) as container:
-        stream = container.streams.video[0]
+        stream = main_video_stream(container)
         packets = sum(1 for p in container.demux(stream) if p.size)
     if packets == 0:
         raise CamReasonerError(f"{path}: the video stream has no frames")
