@@ -28,7 +28,7 @@ from camreasoner.observer.geometry import (
     intrinsics,
     merge_chains,
 )
-from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, track_video
+from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, cut_count, track_video
 from camreasoner.qa.question_map import OTHERS, conditions_hold, map_question, option_probabilities
 from camreasoner.video.shots import Shot
 
@@ -305,7 +305,7 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
         cues = merge_chains(chain_cues)
     info = track.info
     valid = [m for m in motions if m.valid]
-    cuts = sum(p.cut for p in pairs)
+    cut_pairs = sum(p.cut for p in pairs)
     measurements: dict[str, Any] = {
         "frames": len(frames),
         "span_s": round(frames[-1] - frames[0], 3) if frames else 0.0,
@@ -317,8 +317,8 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
                    "duration_s": None if info.duration is None else round(info.duration, 3),
                    "codec": info.codec, "rotation": info.rotation},
         "tracks_per_pair": int(np.median([m.n_tracks for m in motions])) if motions else 0,
-        "unreliable_pairs": len(pairs) - len(valid) - cuts,
-        "cuts": cuts,
+        "unreliable_pairs": len(pairs) - len(valid) - cut_pairs,
+        "cuts": cut_count(pairs),
         "chains": max(1, len(chains)),
         "windows": max(1, len(windows)),
         "cues": cues.to_dict(),

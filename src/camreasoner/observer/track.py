@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_right
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -174,37 +174,42 @@ def _track_pairs(sampled: Iterable[Frame], detector: ShotDetector | None, option
     pairs: list[TrackedPair] = []
     recent: deque[tuple[Frame, np.ndarray]] = deque(maxlen=spacing)
     size = (0, 0)
-    hist_cuts = 0
     for k, frame in enumerate(sampled):
         hist = _histogram(frame.image)
         if k == 0:
             size = (frame.image.shape[1], frame.image.shape[0])
         if len(recent) == spacing:
-            hist_cuts += _measure(pairs, *recent[0], frame, hist, options, size, chain=k % spacing)
+            _measure(pairs, *recent[0], frame, hist, options, size, chain=k % spacing)
         recent.append((frame, hist))
         frames.append((frame.number, frame.time))
         if detector is not None:
             detector.detect()
     if not pairs and len(frames) >= 2:
         first, last = recent[0], recent[-1]
-        hist_cuts += _measure(pairs, *first, *last, options, size, chain=0)
-    return pairs, frames, size, hist_cuts
+        _measure(pairs, *first, *last, options, size, chain=0)
+    return pairs, frames, size, cut_count(pairs)
+
+
+def cut_count(pairs: Iterable[TrackedPair]) -> int:
+    """How many cuts the pairs marked ``cut`` lie across: each is straddled by one pair of every
+    chain, so the most cut pairs any one chain holds."""
+    per_chain = Counter(p.chain for p in pairs if p.cut)
+    return max(per_chain.values(), default=0)
 
 
 def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame: Frame, hist: np.ndarray,
-             options: ObserverOptions, size: tuple[int, int], chain: int) -> int:
-    """Append the pair ``prev -> frame`` to ``pairs``: measured, or marked a cut (returns 1) when the
-    grey-level histograms of its frames differ by more than ``CUT_DISTANCE``."""
+             options: ObserverOptions, size: tuple[int, int], chain: int) -> None:
+    """Append the pair ``prev -> frame`` to ``pairs``: measured, or marked a cut when the grey-level
+    histograms of its frames differ by more than ``CUT_DISTANCE``."""
     dt = frame.time - prev.time
     if cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE:
         # a shot change, not camera motion: the pair is not measured
         pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
                                  PairMotion(dt=dt, n_tracks=0), cut=True, chain=chain))
-        return 1
+        return
     p0, p1 = track_points(prev.image, frame.image, options.max_points)
     pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
                              estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size)), chain=chain))
-    return 0
 
 
 def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:
