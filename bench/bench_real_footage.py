@@ -22,7 +22,9 @@ Sets (every one generated with a fixed seed, so anyone gets the same clips):
 
 Per set and reader: clips exactly right (every known label), false Yes per clip (a Yes where the
 label is No), missed Yes (share of the Yes labels answered No), balanced accuracy and mean AP
-(camreasoner.evaluate.metrics, conventions.md's definitions).
+(camreasoner.evaluate.metrics, conventions.md's definitions). For the real shots, also how
+``camreasoner label``'s timeline reads them: the share of their time in segments naming a motion
+labelled No, in ``unknown`` segments, and in ``Static`` segments where Static is labelled No.
 
     nice python bench/bench_real_footage.py --clips 40 --work /tmp/realfoot [--fps 0]
 
@@ -159,6 +161,26 @@ def score_set(clips: list[Clip], reader) -> dict[str, Any]:
 SEGMENTS = {"tree": (23.4, 29.6)}
 
 
+def timeline_reading(clips: list[Clip], fps: float = 4.0) -> dict[str, float]:
+    """How ``camreasoner label``'s timeline reads the shots (its segments, default options): the
+    share of their time in segments naming a motion labelled No, in ``unknown`` segments, and in
+    ``Static`` segments where Static is labelled No."""
+    from camreasoner.label.options import LabelOptions
+    from camreasoner.label.video import shot_row
+
+    total = wrong = unknown = static_no = 0.0
+    for clip in clips:
+        reading = analyze_video(clip.path, ObserverOptions(start=clip.start, end=clip.end, fps=fps))
+        for i, shot in enumerate(reading.shots):
+            for seg in shot_row(str(clip.path), "", i, shot.shot, shot.reading, LabelOptions())["segments"]:
+                length = seg["end"] - seg["start"]
+                total += length
+                wrong += length * any(clip.labels.get(p) is False for p in seg["motion"] if p != "Static")
+                unknown += length * (not seg["motion"])
+                static_no += length * (seg["motion"] == ["Static"] and clip.labels.get("Static") is False)
+    return {"wrong_motion": wrong / total, "unknown": unknown / total, "static_where_no": static_no / total}
+
+
 def source_video(work: Path, name: str) -> Path:
     """The sample clip ``name``, or its SEGMENTS part written once to ``work`` at the clip's nominal
     rate (each frame held until the next one's timestamp, as a player shows it)."""
@@ -239,6 +261,11 @@ def main() -> None:
             print(f"{label:<30} {role:<12} {origin:<16} {len(clips):>5} {reader_name:<10} {fmt(r['exact']):>6} "
                   f"{fmt(r['false_yes']):>11} {fmt(r['missed_yes']):>7} {fmt(r['balanced_accuracy']):>7} "
                   f"{fmt(r['mean_ap']):>6}", flush=True)  # fmt: skip
+    for label, role, origin, clips in plan:
+        if origin.endswith(".jsonl"):
+            t = timeline_reading(clips, args.fps)
+            print(f"timeline of {label} ({role}): {t['wrong_motion']:.3f} of the time in segments naming a motion "
+                  f"labelled No, {t['unknown']:.3f} unknown, {t['static_where_no']:.3f} Static where Static is No")
     print("false Yes by primitive (observer):")
     for r in rows:
         if r["reader"] == "observer":

@@ -200,6 +200,39 @@ def test_timeline_finds_a_pan_then_a_stop():
     assert abs(segs[0]["end"] - 2.1) <= 0.3 and segs[0]["start"] == 0.0 and segs[-1]["end"] == 4.0
 
 
+def test_timeline_reads_the_pairs_as_the_shot_reading_weighs_them():
+    """A burst of pan over pairs in conflict, or seen on part of the frame, is not read as a pan;
+    still pairs seen on part of the frame still show stillness; a shot with fewer than 4 readable
+    pairs and nothing held is one ``unknown`` segment."""
+    t0 = np.arange(0, 4.0, 0.25)
+    rates = np.random.default_rng(1).normal(0, 0.2, (len(t0), 7))
+    burst = (t0 >= 1.0) & (t0 < 2.5)
+    rates[burst, 0] = 9.0
+    valid, opts = np.ones(len(t0), bool), TimelineOptions()
+    assert "Pan_Right" in timeline(MotionSeries(t0, t0 + 0.25, rates, valid), 0.0, 4.0, opts, [])[1]["motion"]
+    for flags in ({"conflict": burst}, {"local": burst}):
+        segs = timeline(MotionSeries(t0, t0 + 0.25, rates, valid, **flags), 0.0, 4.0, opts, [])
+        assert [s["label"] for s in segs] == ["Static"], flags
+    local_still = MotionSeries(t0, t0 + 0.25, rates, valid, local=~burst)  # only the burst is the camera's
+    assert "Pan_Right" in [m for s in timeline(local_still, 0.0, 4.0, opts, []) for m in s["motion"]]
+    assert int(local_still.readable(opts).sum()) == len(t0)
+    few = MotionSeries(t0, t0 + 0.25, rates, valid, conflict=t0 >= 0.75)
+    assert timeline(few, 0.0, 4.0, opts, []) == [{"start": 0.0, "end": 4.0, "motion": [], "label": "unknown"}]
+    assert [s["label"] for s in timeline(few, 0.0, 4.0, opts, ["Static"])] == ["Static"]
+
+
+def test_a_pair_says_when_it_is_in_conflict_or_seen_on_part_of_the_frame():
+    from camreasoner.observer.geometry import PairMotion
+    from camreasoner.observer.track import TrackedPair
+
+    def rates(**kw):
+        return TrackedPair(0.0, 0.25, 0, 3, PairMotion(dt=0.25, n_tracks=100, valid=True, **kw)).rates()
+
+    assert rates()["valid"] and not rates()["conflict"] and not rates()["local"]
+    assert rates(conflict=True)["conflict"] and rates(conflict=True)["valid"]
+    assert rates(extent=0.3)["local"] and not rates(extent=0.6)["local"]
+
+
 def test_timeline_places_a_change_inside_a_frame_pair():
     # pairs of 0.25 s read the mean rate over their interval: the pair 1.75-2.0 s is 60 % pan
     t0 = np.arange(0, 4.0, 0.25)

@@ -49,6 +49,9 @@ def plot_video(video: str | os.PathLike[str], target: str | os.PathLike[str], op
         invalid = ~series.valid
         if invalid.any():
             ax.plot(t[invalid], np.zeros(int(invalid.sum())), "x", color="#c62828", ms=4)
+        unread = series.valid & ~series.readable(opts.timeline)
+        if unread.any():
+            ax.plot(t[unread], np.zeros(int(unread.sum())), "o", mfc="none", color="#ef6c00", ms=4)
         for r in result["rows"][1:]:
             ax.axvline(r["start"], color="k", ls="--", lw=1)
         ax.axhline(0.0, color="#888", lw=0.5)
@@ -56,7 +59,8 @@ def plot_video(video: str | os.PathLike[str], target: str | os.PathLike[str], op
     for seg in segments:
         axes[0].text((seg["start"] + seg["end"]) / 2, axes[0].get_ylim()[1], seg["label"], ha="center",
                      va="bottom", fontsize=8)
-    axes[-1].set_xlabel("time (s); dashed: shot cuts; shading: timeline segments; x: untracked pairs")
+    axes[-1].set_xlabel("time (s); dashed: shot cuts; shading: timeline segments; x: untracked pairs; "
+                       "o: pairs a subject may move (not read by the timeline)")
     fig.suptitle(Path(video).name, y=0.995)
     fig.tight_layout()
     target = Path(target)

@@ -23,6 +23,8 @@ def series_from_samples(samples: Sequence[dict[str, Any]]) -> MotionSeries:
         t1=np.array([s["t1"] for s in samples], float),
         rates=np.array(rows, float).reshape(len(samples), len(FAMILY_NAMES)),
         valid=np.array([bool(s.get("valid", True)) for s in samples], bool),
+        conflict=np.array([bool(s.get("conflict", False)) for s in samples], bool),
+        local=np.array([bool(s.get("local", False)) for s in samples], bool),
     )
 
 

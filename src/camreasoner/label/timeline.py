@@ -19,6 +19,7 @@ from camreasoner.label.options import TimelineOptions
 # a pair whose mix fraction lies this far outside [0, 1] fits neither motion (an unreadable pair)
 OUTLIER = 0.25
 GRID_S = 0.01  # resolution of the fitted change time, seconds
+UNKNOWN = "unknown"  # the label of a segment whose motion could not be read
 REFINE_S = 1.0  # the fitted change stays within this many seconds of the change-point search's
 FAMILY_NAMES = ("pan", "tilt", "roll", "zoom", "truck", "pedestal", "dolly")
 # family -> (primitive of a positive rate, primitive of a negative rate)
@@ -31,12 +32,29 @@ DIRECTIONS: dict[str, tuple[str, str]] = {
 
 @dataclass
 class MotionSeries:
-    """Per frame pair: times ``t0``/``t1`` (s), rates (N, 7) in FAMILY_NAMES order, a valid flag."""
+    """Per frame pair: times ``t0``/``t1`` (s), rates (N, 7) in FAMILY_NAMES order, a valid flag
+    (tracked, not across a cut) and the observer's motion-layer flags: ``conflict`` (no layer
+    dominates) and ``local`` (the camera layer covers under half the frame); None: all False."""
 
     t0: np.ndarray
     t1: np.ndarray
     rates: np.ndarray
     valid: np.ndarray
+    conflict: np.ndarray | None = None
+    local: np.ndarray | None = None
+
+    def readable(self, options: TimelineOptions) -> np.ndarray:
+        """The pairs the timeline reads, as the shot's reading weighs them: valid, not in conflict,
+        and, when local, only if they show no motion (a part of the frame can show that nothing
+        moved, not that the camera did)."""
+        ok = self.valid.copy()
+        if self.conflict is not None:
+            ok &= ~self.conflict
+        if self.local is not None:
+            scale = np.array([options.scale[f] for f in FAMILY_NAMES])
+            moving = (np.abs(self.rates) / scale >= options.moving).any(axis=1)
+            ok &= ~(self.local & moving)
+        return ok
 
 
 def segment_motion(rates: np.ndarray, options: TimelineOptions) -> list[str]:
@@ -132,15 +150,17 @@ def _refine(segs: list[dict[str, Any]], t0: np.ndarray, t1: np.ndarray, x: np.nd
 def timeline(series: MotionSeries | None, start: float, end: float, options: TimelineOptions,
              fallback: list[str]) -> list[dict[str, Any]]:
     """Segments ``{"start", "end", "motion": [primitives], "label": "Pan_Left + Tilt_Up"}`` covering
-    [start, end]; without usable series one segment carrying ``fallback`` (the shot's primitives)."""
+    [start, end], read from the pairs the observer's motion layers trust (``MotionSeries.readable``);
+    with fewer than 4 of them, one segment carrying ``fallback`` (the shot's primitives; none:
+    ``motion`` empty, label ``unknown``)."""
     import ruptures as rpt
 
     def seg(a: float, b: float, motion: list[str]) -> dict[str, Any]:
-        return {"start": round(a, 3), "end": round(b, 3), "motion": motion, "label": " + ".join(motion)}
+        return {"start": round(a, 3), "end": round(b, 3), "motion": motion, "label": " + ".join(motion) or UNKNOWN}
 
-    if series is None or int(np.sum(series.valid)) < 4:
-        return [seg(start, end, fallback or ["Static"])]
-    ok = series.valid.astype(bool)
+    ok = series.readable(options) if series is not None else None
+    if ok is None or int(ok.sum()) < 4:
+        return [seg(start, end, list(fallback))]
     t0, t1, rates = series.t0[ok], series.t1[ok], series.rates[ok]
     scale = np.array([options.scale[f] for f in FAMILY_NAMES])
     x = rates / scale

@@ -25,12 +25,13 @@ import cv2
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.observer.geometry import PairMotion, estimate_pair, intrinsics, track_points
+from camreasoner.observer.geometry import ClipOptions, PairMotion, estimate_pair, intrinsics, track_points
 from camreasoner.video.decode import VideoInfo
 from camreasoner.video.reader import Frame, VideoReader, check_fps, prefetch
 from camreasoner.video.shots import DEFAULT_MIN_SHOT, DEFAULT_THRESHOLD, Shot, ShotDetector
 
 CUT_DISTANCE = 0.5
+LOCAL_EXTENT = ClipOptions().local_extent
 # Seconds between the two frames of a measured pair: the observer's default sampling step (4 fps),
 # at which its calibration was fitted (per-pair noise, the parallax test's pixel thresholds).
 PAIR_STEP_S = 0.25
@@ -83,13 +84,17 @@ class TrackedPair:
 
     def rates(self) -> dict[str, Any]:
         """Per-second rates: pan/tilt/roll in deg/s, zoom in %/s, translation (x right, y down,
-        z forward) in % of the frame width per second; ``valid`` False for an untracked or cut pair."""
+        z forward) in % of the frame width per second; ``valid`` False for an untracked or cut pair;
+        ``conflict``: no motion layer dominates; ``local``: the camera layer's tracks reach less
+        than ``ClipOptions.local_extent`` of the frame (the motion may be a subject's)."""
         pm = self.motion
         dt = max(self.t1 - self.t0, 1e-6)
+        valid = bool(pm.valid) and not self.cut
         return {"t0": round(self.t0, 4), "t1": round(self.t1, 4),
                 "pan": math.degrees(pm.pan) / dt, "tilt": math.degrees(pm.tilt) / dt,
                 "roll": math.degrees(pm.roll) / dt, "zoom": 100.0 * pm.log_zoom / dt,
-                "translation": [100.0 * c / dt for c in pm.translation], "valid": bool(pm.valid) and not self.cut}
+                "translation": [100.0 * c / dt for c in pm.translation], "valid": valid,
+                "conflict": bool(pm.conflict), "local": bool(pm.extent < LOCAL_EXTENT)}
 
 
 @dataclass
