@@ -233,6 +233,20 @@ def test_a_pair_says_when_it_is_in_conflict_or_seen_on_part_of_the_frame():
     assert rates(extent=0.3)["local"] and not rates(extent=0.6)["local"]
 
 
+def test_a_change_timed_at_a_segments_far_end_leaves_no_sliver():
+    """One pair of pan at the end of a still shot: the change would be timed 0.125 s before the end,
+    a sliver under half the 0.5-s minimum segment, so it joins the still segment; a pan over the
+    last third of a second keeps its segment."""
+    t0 = np.arange(0, 4.0, 0.25)
+    opts = TimelineOptions()
+    for last, want in (((0.0, 6.0), ["Static"]), ((1.0, 5.0), ["Static", "Pan_Right"])):
+        rates = np.random.default_rng(2).normal(0, 0.1, (len(t0), 7))
+        rates[-2:, 0] = last
+        segs = timeline(MotionSeries(t0, t0 + 0.25, rates, np.ones(len(t0), bool)), 0.0, 4.0, opts, [])
+        assert [s["label"] for s in segs] == want, segs
+        assert all(s["end"] - s["start"] >= opts.min_segment / 2 for s in segs)
+
+
 def test_timeline_places_a_change_inside_a_frame_pair():
     # pairs of 0.25 s read the mean rate over their interval: the pair 1.75-2.0 s is 60 % pan
     t0 = np.arange(0, 4.0, 0.25)

@@ -174,6 +174,9 @@ def timeline(series: MotionSeries | None, start: float, end: float, options: Tim
         segs.append(seg(s, e, segment_motion(rates[a:b].mean(axis=0), options)))
     merged = _merge(segs, options.min_segment)
     _refine(merged, t0, t1, x)
+    # a change timed within half a minimum segment of a segment's far end leaves a sliver the
+    # pairs barely show: it joins its neighbour
+    merged = _merge(merged, options.min_segment / 2)
     return [seg(s["start"], s["end"], s["motion"]) for s in merged]
 
 
