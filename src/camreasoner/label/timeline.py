@@ -51,10 +51,14 @@ class MotionSeries:
         if self.conflict is not None:
             ok &= ~self.conflict
         if self.local is not None:
-            scale = np.array([options.scale[f] for f in FAMILY_NAMES])
-            moving = (np.abs(self.rates) / scale >= options.moving).any(axis=1)
+            moving = (np.abs(self.rates) / _scale(options) >= options.moving).any(axis=1)
             ok &= ~(self.local & moving)
         return ok
+
+
+def _scale(options: TimelineOptions) -> np.ndarray:
+    """The per-family scale of the rates (FAMILY_NAMES order)."""
+    return np.array([options.scale[f] for f in FAMILY_NAMES])
 
 
 def segment_motion(rates: np.ndarray, options: TimelineOptions) -> list[str]:
@@ -162,8 +166,7 @@ def timeline(series: MotionSeries | None, start: float, end: float, options: Tim
     if ok is None or int(ok.sum()) < 4:
         return [seg(start, end, list(fallback))]
     t0, t1, rates = series.t0[ok], series.t1[ok], series.rates[ok]
-    scale = np.array([options.scale[f] for f in FAMILY_NAMES])
-    x = rates / scale
+    x = rates / _scale(options)
     # PELT with the L2 cost, in C (a linear kernel is the L2 cost): linear in the pairs of a long shot
     bkps = rpt.KernelCPD(kernel="linear", min_size=2).fit(x).predict(pen=options.penalty)
     bounds = [0, *bkps]

@@ -284,7 +284,7 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
     """Cues, measurements, warnings and scoring windows (see :func:`score_shot`) of shot ``index``
     from its ``pairs`` (both frames inside it) and the times of its sampled ``frames``.
 
-    Sampled faster than the pairs' spacing (``Track.spacing`` > 1), the shot's pairs form
+    Sampled faster than the pairs' spacing (``track.pair_spacing`` > 1), the shot's pairs form
     interleaved chains, each integrated as a 4-fps reading of its own: the cues are merged over
     the chains (:func:`~.geometry.cues.merge_chains`) and the scoring windows are every chain's
     windows (a chain within one window is one), so the scores are the chains' mean."""

@@ -25,13 +25,12 @@ import cv2
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.observer.geometry import ClipOptions, PairMotion, estimate_pair, intrinsics, track_points
+from camreasoner.observer.geometry import PairMotion, estimate_pair, intrinsics, is_local, track_points
 from camreasoner.video.decode import VideoInfo
 from camreasoner.video.reader import Frame, VideoReader, check_fps, prefetch
 from camreasoner.video.shots import DEFAULT_MIN_SHOT, DEFAULT_THRESHOLD, Shot, ShotDetector
 
 CUT_DISTANCE = 0.5
-LOCAL_EXTENT = ClipOptions().local_extent
 # Seconds between the two frames of a measured pair: the observer's default sampling step (4 fps),
 # at which its calibration was fitted (per-pair noise, the parallax test's pixel thresholds).
 PAIR_STEP_S = 0.25
@@ -94,7 +93,7 @@ class TrackedPair:
                 "pan": math.degrees(pm.pan) / dt, "tilt": math.degrees(pm.tilt) / dt,
                 "roll": math.degrees(pm.roll) / dt, "zoom": 100.0 * pm.log_zoom / dt,
                 "translation": [100.0 * c / dt for c in pm.translation], "valid": valid,
-                "conflict": bool(pm.conflict), "local": bool(pm.extent < LOCAL_EXTENT)}
+                "conflict": bool(pm.conflict), "local": is_local(pm)}
 
 
 @dataclass
@@ -110,7 +109,6 @@ class Track:
     truncated: bool = False
     histogram_cuts: int = 0
     sample_fps: float | None = None
-    spacing: int = 1
 
     def shot_of(self, number: int) -> int:
         """The index of the shot holding source frame ``number``."""
@@ -243,8 +241,7 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
     else:
         first = frames[0]
         shots = [Shot(round(first[1], 4), round(end or frames[-1][1], 4), first[0], reader.last_number + 1)]
-    track = Track(frames, pairs, shots, size, info, reader.warnings, reader.truncated, hist_cuts, options.fps,
-                  spacing)
+    track = Track(frames, pairs, shots, size, info, reader.warnings, reader.truncated, hist_cuts, options.fps)
     for pair in pairs:
         first, second = track.shot_of(pair.n0), track.shot_of(pair.n1)
         if first == second:

@@ -98,7 +98,7 @@ def read_video(path: str | os.PathLike[str]) -> tuple[list[np.ndarray], Fraction
                 raise CamReasonerError(f"{path}: no video stream in the file")
             rate = stream.average_rate or stream.guessed_rate or Fraction(25)
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-    except (av.error.FFmpegError, IndexError, OSError) as exc:
+    except (av.error.FFmpegError, OSError) as exc:
         raise CamReasonerError(f"{path}: cannot decode video ({exc.__class__.__name__})") from None
     if len(frames) < 2:
         raise CamReasonerError(f"{path}: fewer than 2 frames")

@@ -9,6 +9,7 @@ from camreasoner.observer.geometry.cues import (
     ClipOptions,
     integrate_pairs,
     integrate_windows,
+    is_local,
     merge_chains,
 )
 from camreasoner.observer.geometry.layers import LayerOptions, Layers, motion_layers
@@ -16,4 +17,4 @@ from camreasoner.observer.geometry.models import PairMotion, PairOptions, estima
 from camreasoner.observer.geometry.tracks import track_points
 
 __all__ = ["ClipCues", "ClipOptions", "LayerOptions", "Layers", "PairMotion", "PairOptions", "estimate_pair",
-           "integrate_pairs", "integrate_windows", "intrinsics", "merge_chains", "motion_layers", "track_points"]
+           "integrate_pairs", "integrate_windows", "intrinsics", "is_local", "merge_chains", "motion_layers", "track_points"]

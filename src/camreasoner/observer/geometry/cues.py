@@ -123,6 +123,12 @@ class ClipOptions:
     """Start-to-start spacing of the scoring windows (s)."""
 
 
+def is_local(pair: PairMotion, options: ClipOptions | None = None) -> bool:
+    """Whether a pair's motion is seen on part of the frame only: its camera layer's tracks reach
+    less than ``ClipOptions.local_extent`` of the frame's cells."""
+    return pair.extent < (options or ClipOptions()).local_extent
+
+
 def _capped(trans: np.ndarray, ratio: float) -> np.ndarray:
     """Per-pair translations (N, 3) with each pair's size capped at ``ratio`` times the median
     translating pair's."""
@@ -177,7 +183,7 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
     cues.subject_share = float(np.mean([p.subject_share for p in ok]))
     cues.conflict_share = float(np.mean([p.conflict for p in ok]))
     cues.conflict = cues.conflict_share >= opts.conflict_pairs
-    cues.local_share = float(np.mean([p.extent < opts.local_extent for p in ok]))
+    cues.local_share = float(np.mean([is_local(p, opts) for p in ok]))
     tz = trans[:, 2].sum()
     if abs(tz) > 1e-9 and abs(cues.dolly) > 0.5 * np.abs(trans).sum(axis=0).max():
         cues.foe_x = float(0.5 + focal * trans[:, 0].sum() / tz / w)
