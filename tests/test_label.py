@@ -221,6 +221,43 @@ def test_timeline_reads_the_pairs_as_the_shot_reading_weighs_them():
     assert [s["label"] for s in timeline(few, 0.0, 4.0, opts, ["Static"])] == ["Static"]
 
 
+def test_timeline_names_no_motion_the_shot_reading_rejects_over_its_time():
+    """A pan with a roll, then still: with the reading's scoring windows given, a segment names only
+    the motions one window it overlaps allows (a window far from it does not count); one left with
+    none reads ``unknown``; a still segment stays ``Static`` (a window's Static is the whole window's)."""
+    t0 = np.arange(0, 4.0, 0.25)
+    rates = np.random.default_rng(4).normal(0, 0.2, (len(t0), 7))
+    rates[t0 < 2.0, 0] = 9.0  # Pan_Right
+    rates[t0 < 2.0, 2] = 9.0  # Roll_Clockwise
+    series, opts = MotionSeries(t0, t0 + 0.25, rates, np.ones(len(t0), bool)), TimelineOptions()
+
+    def motions(allowed):
+        return [s["motion"] for s in timeline(series, 0.0, 4.0, opts, [], allowed)]
+
+    assert motions(None) == [["Pan_Right", "Roll_Clockwise"], ["Static"]]
+    assert motions([(0.0, 3.0, frozenset({"Pan_Right"})), (1.5, 4.0, frozenset())]) == [["Pan_Right"], ["Static"]]
+    assert motions([(0.0, 3.0, frozenset()), (1.5, 4.0, frozenset())]) == [[], ["Static"]]
+    assert motions([(0.0, 1.9, frozenset()), (2.2, 4.0, frozenset({"Roll_Clockwise"}))]) == [[], ["Static"]]
+
+
+def test_label_timeline_keeps_to_the_reading_of_a_still_shot_with_moving_figures():
+    """Megamind.avi 4.1-6.5 s (a still shot, labelled by eye; figures move): its reading rejects
+    every motion but an unsure Move_In, and the timeline names nothing else."""
+    from camreasoner.label.video import shot_row
+    from camreasoner.observer.reading import ObserverOptions, analyze_video
+    from camreasoner.testing.sample_clips import available_clips
+
+    clip = available_clips().get("Megamind")
+    if clip is None:
+        pytest.skip("opencv-doc's Megamind.avi is not installed")
+    shot = next(s for s in analyze_video(clip, ObserverOptions()).shots if abs(s.shot.start - 4.1) < 0.2)
+    row = shot_row(str(clip), "Megamind.avi", 1, shot.shot, shot.reading, LabelOptions())
+    unsure = {p for p, v in row["primitives"].items() if v is None}
+    named = {m for s in row["segments"] for m in s["motion"]}
+    assert not any(row["primitives"].values())
+    assert named <= unsure | {"Static"}, row["timeline"]
+
+
 def test_a_pair_says_when_it_is_in_conflict_or_seen_on_part_of_the_frame():
     from camreasoner.observer.geometry import PairMotion
     from camreasoner.observer.track import TrackedPair

@@ -185,6 +185,14 @@ def test_a_one_minute_pan_reads_the_pan_alone_with_the_scores_of_ten_seconds(pan
     for p in PRIMITIVES:
         assert long.scores[p] == pytest.approx(readings[10].scores[p], abs=0.02), p
     assert max(v for p, v in long.scores.items() if p != "Pan_Right") < 0.1
+    # each window's span (3 s of pairs, in order, from the shot's first pair to its last) and scores,
+    # which the shot's scores average (equal windows, every pair measured: equal weights)
+    spans = [(w["start"], w["end"]) for w in long.windows]
+    assert len(spans) == 39 and spans == sorted(spans)
+    assert spans[0][0] == long.series[0]["t0"] and spans[-1][1] == long.series[-1]["t1"]
+    assert all(b - a == pytest.approx(3.0, abs=0.01) for a, b in spans)
+    for p in PRIMITIVES:
+        assert long.scores[p] == pytest.approx(np.mean([w["scores"][p] for w in long.windows]), abs=1e-6), p
     # the shot's totals still describe the whole minute
     assert long.measurements["cues"]["pan_deg"] == pytest.approx(PAN_RATE * long.measurements["span_s"], rel=0.10)
     assert "pans right by 11" in long.observation
@@ -197,10 +205,11 @@ def test_a_three_second_clip_is_scored_on_its_whole_shot_as_one_window(tmp_path)
     assert reading.measurements["windows"] == 1 and reading.measurements["span_s"] <= 3.0
     assert reading.measurements["chains"] == 1 and reading.measurements["pair_step_s"] == pytest.approx(0.25)
     assert reading.scores == score_cues(cues)
-    assert reading.answer == "Pan_Right"
+    assert reading.answer == "Pan_Right" and reading.windows == []  # scored as one window
     # every frame (12 fps): pairs stay 0.25 s apart, in three interleaved chains of one window each
     every = analyze_video(clip, ObserverOptions(fps=0))
     assert every.measurements["chains"] == 3 and every.measurements["windows"] == 3
+    assert [w["start"] for w in every.windows] == pytest.approx([0.0, 1 / FPS, 2 / FPS], abs=0.01)
     assert every.measurements["pair_step_s"] == pytest.approx(0.25) and every.answer == "Pan_Right"
     assert every.measurements["cues"]["pan_deg"] == pytest.approx(reading.measurements["cues"]["pan_deg"], rel=0.1)
 

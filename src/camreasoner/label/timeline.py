@@ -9,6 +9,7 @@ each change between segments of different motion is then timed inside the frame 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ OUTLIER = 0.25
 GRID_S = 0.01  # resolution of the fitted change time, seconds
 UNKNOWN = "unknown"  # the label of a segment whose motion could not be read
 REFINE_S = 1.0  # the fitted change stays within this many seconds of the change-point search's
+Window = tuple[float, float, frozenset[str]]  # (start s, end s, primitives a scoring window allows)
 FAMILY_NAMES = ("pan", "tilt", "roll", "zoom", "truck", "pedestal", "dolly")
 # family -> (primitive of a positive rate, primitive of a negative rate)
 DIRECTIONS: dict[str, tuple[str, str]] = {
@@ -152,11 +154,12 @@ def _refine(segs: list[dict[str, Any]], t0: np.ndarray, t1: np.ndarray, x: np.nd
 
 
 def timeline(series: MotionSeries | None, start: float, end: float, options: TimelineOptions,
-             fallback: list[str]) -> list[dict[str, Any]]:
+             fallback: list[str], allowed: Sequence[Window] | None = None) -> list[dict[str, Any]]:
     """Segments ``{"start", "end", "motion": [primitives], "label": "Pan_Left + Tilt_Up"}`` covering
     [start, end], read from the pairs the observer's motion layers trust (``MotionSeries.readable``);
     with fewer than 4 of them, one segment carrying ``fallback`` (the shot's primitives; none:
-    ``motion`` empty, label ``unknown``)."""
+    ``motion`` empty, label ``unknown``). With ``allowed`` (the shot reading's scoring windows, see
+    :func:`keep_allowed`), a segment names only motions one of the windows it overlaps allows."""
     import ruptures as rpt
 
     def seg(a: float, b: float, motion: list[str]) -> dict[str, Any]:
@@ -180,7 +183,29 @@ def timeline(series: MotionSeries | None, start: float, end: float, options: Tim
     # a change timed within half a minimum segment of a segment's far end leaves a sliver the
     # pairs barely show: it joins its neighbour
     merged = _merge(merged, options.min_segment / 2)
+    if allowed:
+        merged = _merge_same(keep_allowed(merged, allowed))
     return [seg(s["start"], s["end"], s["motion"]) for s in merged]
+
+
+def keep_allowed(segs: list[dict[str, Any]], allowed: Sequence[Window]) -> list[dict[str, Any]]:
+    """Each segment without the motions that every scoring window it overlaps rejects.
+
+    ``allowed``: (start, end, primitives the shot's reading does not reject there) per scoring
+    window. The timeline reads raw per-pair rates; the reading weighs the same pairs with every
+    cue (motion layers, parallax, calibration) and scores a motion by its amount over the window,
+    so a motion it rejects over all of a segment's time is not named. A segment left with no
+    motion reads ``unknown``: its pairs moved, but not as any motion the reading accepts.
+    ``Static`` segments stay: a window's Static speaks for the whole window, and a still part
+    shorter than a window is still."""
+    out = []
+    for seg in segs:
+        motion = seg["motion"]
+        near = [ok for a, b, ok in allowed if min(b, seg["end"]) > max(a, seg["start"])]
+        if near and motion != ["Static"]:
+            motion = [m for m in motion if any(m in ok for ok in near)]
+        out.append({**seg, "motion": motion})
+    return out
 
 
 def format_timeline(segments: list[dict[str, Any]]) -> str:

@@ -11,7 +11,7 @@ from camreasoner.label.ask import ShotAnswers, backend_for, shot_answers, shot_i
 from camreasoner.label.cmotion import cmotion
 from camreasoner.label.options import LabelOptions
 from camreasoner.label.series import series_from_samples
-from camreasoner.label.timeline import MotionSeries, format_timeline, timeline
+from camreasoner.label.timeline import MotionSeries, Window, format_timeline, timeline
 from camreasoner.video.shots import Shot
 
 # Reader warnings that mean the file could not be read whole: the video goes to errors.jsonl.
@@ -27,6 +27,17 @@ def series_from_reading(reading: Any) -> MotionSeries | None:
 def _label_values(decisions: dict[str, bool], scores: dict[str, float], unsure: float) -> dict[str, bool | None]:
     """Decisions with the unsure ones (score within ``unsure`` of 0.5) as None."""
     return {p: (None if abs(scores[p] - 0.5) < unsure else bool(decisions[p])) for p in PRIMITIVES}
+
+
+def allowed_windows(reading: Any, shot: Shot, unsure: float) -> list[Window]:
+    """Per scoring window of the observer's reading (the whole shot when it is scored as one):
+    its span and the primitives it does not reject (score above 0.5 - ``unsure``, so Yes or unsure);
+    the first and last windows stretched to the shot's bounds."""
+    windows = getattr(reading, "windows", None) or [{"start": shot.start, "end": shot.end, "scores": reading.scores}]
+    out = [(float(w["start"]), float(w["end"]), frozenset(p for p in PRIMITIVES if w["scores"][p] > 0.5 - unsure))
+           for w in windows]
+    first, last = min(a for a, _, _ in out), max(b for _, b, _ in out)
+    return [(shot.start if a == first else a, shot.end if b == last else b, ok) for a, b, ok in out]
 
 
 def _magnitude(reading: Any) -> float:
@@ -49,7 +60,8 @@ def shot_row(video: str, rel: str, index: int, shot: Shot, reading: Any, opts: L
                 [*reading.warnings, *asked.warnings])
     held = [p for p in PRIMITIVES if values[p]]
     series = series_from_reading(reading)  # None (a shot too short for a pair): one segment
-    segments = timeline(series, shot.start, shot.end, opts.timeline, held)
+    segments = timeline(series, shot.start, shot.end, opts.timeline, held,
+                        allowed_windows(reading, shot, opts.unsure))
     return {
         "video": video,
         "path": rel,

@@ -23,11 +23,13 @@ from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES, a
 from camreasoner.core.types import BackendResponse
 from camreasoner.observer.geometry import (
     ClipCues,
+    ClipOptions,
     integrate_pairs,
     integrate_windows,
     intrinsics,
     merge_chains,
 )
+from camreasoner.observer.geometry.cues import window_slices
 from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, cut_count, track_video
 from camreasoner.qa.question_map import OTHERS, conditions_hold, map_question, option_probabilities
 from camreasoner.video.shots import Shot
@@ -56,7 +58,9 @@ FEATURES: dict[str, tuple[str, float]] = {
 
 @dataclass
 class Reading:
-    """One clip's reading: decisions, calibrated scores, the measurements and the O-T-A text."""
+    """One clip's reading: decisions, calibrated scores, the measurements and the O-T-A text;
+    ``series``: every frame pair's rates; ``windows``: a shot longer than one scoring window has
+    each window's span and scores (see :func:`window_scores`); neither is in :meth:`to_json`."""
 
     video: str
     primitives: dict[str, bool]
@@ -68,6 +72,7 @@ class Reading:
     warnings: list[str] = field(default_factory=list)
     series: list[dict[str, Any]] = field(default_factory=list)
     shots: list[ShotReading] = field(default_factory=list)
+    windows: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object ``camreasoner analyze --json`` prints (warnings ride in measurements;
@@ -335,6 +340,34 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
     return cues, measurements, warnings, windows
 
 
+def window_spans(pairs: list[TrackedPair]) -> list[tuple[float, float]]:
+    """The (start, end) seconds of a shot's scoring windows, in the order of the windows
+    :func:`_shot_measurements` scores (every chain's windows; a chain within one window is one);
+    empty when the shot is scored as one window."""
+    options = ClipOptions()
+    chains = sorted({p.chain for p in pairs})
+    spans: list[tuple[float, float]] = []
+    for c in chains:
+        own = [p for p in pairs if p.chain == c]
+        slices = window_slices([p.motion.dt for p in own], options.window_s, options.window_stride_s)
+        if len(slices) <= 1:
+            if len(chains) > 1:
+                spans.append((own[0].t0, own[-1].t1))
+            continue
+        spans += [(own[sl][0].t0, own[sl][-1].t1) for sl in slices]
+    return spans
+
+
+def window_scores(windows: list[ClipCues], spans: list[tuple[float, float]],
+                  calibration: dict[str, dict[str, float]] | None = None) -> list[dict[str, Any]]:
+    """``{"start", "end", "scores"}`` of each measured scoring window (``spans`` from
+    :func:`window_spans`); empty when the shot is scored as one window."""
+    if not windows or len(windows) != len(spans):
+        return []
+    return [{"start": round(a, 4), "end": round(b, 4), "scores": score_cues(w, calibration)}
+            for w, (a, b) in zip(windows, spans, strict=True) if w.valid_pairs]
+
+
 def _main_shot(track: Track, pairs: list[list[TrackedPair]]) -> int:
     """The shot the whole-clip reading is: the longest one with a measured pair (the longest at all
     when none has one); the first of equals."""
@@ -405,8 +438,9 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     shots = []
     for shot, (cues, measurements, warnings, windows) in zip(track.shots, parts, strict=True):
         shots.append(ShotReading(shot, reading_from_cues(video, cues, measurements, warnings, windows=windows)))
-    for item, own in zip(shots, pairs, strict=True):
+    for item, own, part in zip(shots, pairs, parts, strict=True):
         item.reading.series = [p.rates() for p in own]
+        item.reading.windows = window_scores(part[3], window_spans(own))
     main = _main_shot(track, pairs)
     cues, shot_measurements, shot_warnings, windows = parts[main]
     n = len(track.shots)  # the whole-clip reading: the main shot's, its measurements naming the clip
@@ -420,6 +454,7 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
         reading.observation += (f" The clip holds {n} shots; this reading is shot {main + 1}'s "
                                 f"({s.start:.1f}-{s.end:.1f} s), the longest.")
     reading.series = [p.rates() for p in track.pairs]
+    reading.windows = shots[main].reading.windows
     reading.shots = shots if options.shots else []
     return reading
 
