@@ -224,7 +224,8 @@ def test_timeline_reads_the_pairs_as_the_shot_reading_weighs_them():
 def test_timeline_names_no_motion_the_shot_reading_rejects_over_its_time():
     """A pan with a roll, then still: with the reading's scoring windows given, a segment names only
     the motions one window it overlaps allows (a window far from it does not count); one left with
-    none reads ``unknown``; a still segment stays ``Static`` (a window's Static is the whole window's)."""
+    none reads ``unknown``. A window's Static is the whole window's: a still segment loses ``Static``
+    only when the windows lying inside it reject it."""
     t0 = np.arange(0, 4.0, 0.25)
     rates = np.random.default_rng(4).normal(0, 0.2, (len(t0), 7))
     rates[t0 < 2.0, 0] = 9.0  # Pan_Right
@@ -237,7 +238,11 @@ def test_timeline_names_no_motion_the_shot_reading_rejects_over_its_time():
     assert motions(None) == [["Pan_Right", "Roll_Clockwise"], ["Static"]]
     assert motions([(0.0, 3.0, frozenset({"Pan_Right"})), (1.5, 4.0, frozenset())]) == [["Pan_Right"], ["Static"]]
     assert motions([(0.0, 3.0, frozenset()), (1.5, 4.0, frozenset())]) == [[], ["Static"]]
-    assert motions([(0.0, 1.9, frozenset()), (2.2, 4.0, frozenset({"Roll_Clockwise"}))]) == [[], ["Static"]]
+    assert motions([(0.0, 1.9, frozenset()), (2.2, 4.0, frozenset({"Roll_Clockwise", "Static"}))]) == [[], ["Static"]]
+    still = MotionSeries(t0, t0 + 0.25, rates * [0, 1, 0, 1, 1, 1, 1], np.ones(len(t0), bool))  # no pan, no roll
+    for allowed, want in (([(0.0, 4.0, frozenset())], []), ([(0.0, 4.0, frozenset({"Static"}))], ["Static"]),
+                          ([(0.0, 2.5, frozenset()), (1.5, 4.0, frozenset({"Static"}))], ["Static"])):
+        assert [s["motion"] for s in timeline(still, 0.0, 4.0, opts, [], allowed)] == [want], allowed
 
 
 def test_label_timeline_keeps_to_the_reading_of_a_still_shot_with_moving_figures():

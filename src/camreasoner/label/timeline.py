@@ -4,7 +4,8 @@ Change points come from ruptures (PELT, L2 cost, as ``KernelCPD`` with a linear 
 search in C, so an hour-long shot takes milliseconds) over the rates scaled by TimelineOptions.scale;
 each segment is named by the families whose mean scaled rate passes ``moving`` (``Static`` when none);
 each change between segments of different motion is then timed inside the frame pairs around it
-(:func:`_change_time`).
+(:func:`_change_time`); last, what the shot's reading rejects over a segment's time is taken out
+of it (:func:`keep_allowed`).
 """
 
 from __future__ import annotations
@@ -158,8 +159,8 @@ def timeline(series: MotionSeries | None, start: float, end: float, options: Tim
     """Segments ``{"start", "end", "motion": [primitives], "label": "Pan_Left + Tilt_Up"}`` covering
     [start, end], read from the pairs the observer's motion layers trust (``MotionSeries.readable``);
     with fewer than 4 of them, one segment carrying ``fallback`` (the shot's primitives; none:
-    ``motion`` empty, label ``unknown``). With ``allowed`` (the shot reading's scoring windows, see
-    :func:`keep_allowed`), a segment names only motions one of the windows it overlaps allows."""
+    ``motion`` empty, label ``unknown``). With ``allowed`` (the shot reading's scoring windows), a
+    segment names nothing the reading rejects over its time (:func:`keep_allowed`)."""
     import ruptures as rpt
 
     def seg(a: float, b: float, motion: list[str]) -> dict[str, Any]:
@@ -189,21 +190,27 @@ def timeline(series: MotionSeries | None, start: float, end: float, options: Tim
 
 
 def keep_allowed(segs: list[dict[str, Any]], allowed: Sequence[Window]) -> list[dict[str, Any]]:
-    """Each segment without the motions that every scoring window it overlaps rejects.
+    """Each segment without the primitives the shot's reading rejects over its time.
 
     ``allowed``: (start, end, primitives the shot's reading does not reject there) per scoring
     window. The timeline reads raw per-pair rates; the reading weighs the same pairs with every
-    cue (motion layers, parallax, calibration) and scores a motion by its amount over the window,
-    so a motion it rejects over all of a segment's time is not named. A segment left with no
-    motion reads ``unknown``: its pairs moved, but not as any motion the reading accepts.
-    ``Static`` segments stay: a window's Static speaks for the whole window, and a still part
-    shorter than a window is still."""
+    cue (motion layers, parallax, calibration). It scores a motion by its amount over a window,
+    so a motion that every window a segment overlaps rejects is not named. Its Static says the
+    whole window is still, so ``Static`` goes only when every window lying inside the segment
+    rejects it (a still end shorter than a window stays still). A segment left with nothing
+    reads ``unknown``: its pairs show something the reading does not accept."""
+    eps = 1e-6
     out = []
     for seg in segs:
         motion = seg["motion"]
-        near = [ok for a, b, ok in allowed if min(b, seg["end"]) > max(a, seg["start"])]
-        if near and motion != ["Static"]:
-            motion = [m for m in motion if any(m in ok for ok in near)]
+        if motion == ["Static"]:
+            inside = [ok for a, b, ok in allowed if a >= seg["start"] - eps and b <= seg["end"] + eps]
+            if inside and not any("Static" in ok for ok in inside):
+                motion = []
+        else:
+            near = [ok for a, b, ok in allowed if min(b, seg["end"]) > max(a, seg["start"])]
+            if near:
+                motion = [m for m in motion if any(m in ok for ok in near)]
         out.append({**seg, "motion": motion})
     return out
 
