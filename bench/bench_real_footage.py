@@ -43,7 +43,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.evaluate.metrics import BinaryItem, binary_metrics
 from camreasoner.formats.labels import read_labels
-from camreasoner.observer import ObserverOptions, analyze_video
+from camreasoner.observer import ObserverOptions, Reading, analyze_video
 from camreasoner.synth import generate_dataset
 from camreasoner.synth.realcam import generate_realcam_dataset
 from camreasoner.testing.sample_clips import sample_clip
@@ -106,10 +106,16 @@ def real_shot_clips(path: Path = REAL_SHOTS) -> list[Clip]:
     return out
 
 
+@cache
+def observe(path: Path, start: float | None, end: float | None, fps: float) -> Reading:
+    """The geometric observer's reading of a span, sampling ``fps`` frames per second (0: every
+    decoded frame); read once for the table and the timeline lines."""
+    return analyze_video(path, ObserverOptions(start=start, end=end, fps=fps))
+
+
 def read_observer(clip: Clip, fps: float = 4.0) -> tuple[dict[str, bool], dict[str, float]]:
-    """The geometric observer's decisions and scores, sampling ``fps`` frames per second (0: every
-    decoded frame)."""
-    reading = analyze_video(clip.path, ObserverOptions(start=clip.start, end=clip.end, fps=fps))
+    """The geometric observer's decisions and scores (see :func:`observe`)."""
+    reading = observe(clip.path, clip.start, clip.end, fps)
     return reading.primitives, reading.scores
 
 
@@ -170,7 +176,10 @@ def timeline_reading(clips: list[Clip], fps: float = 4.0) -> dict[str, float]:
 
     total = wrong = unknown = static_no = 0.0
     for clip in clips:
-        reading = analyze_video(clip.path, ObserverOptions(start=clip.start, end=clip.end, fps=fps))
+        try:
+            reading = observe(clip.path, clip.start, clip.end, fps)
+        except CamReasonerError:  # unreadable: the table counts it, the timeline has nothing to show
+            continue
         for i, shot in enumerate(reading.shots):
             for seg in shot_row(str(clip.path), "", i, shot.shot, shot.reading, LabelOptions())["segments"]:
                 length = seg["end"] - seg["start"]
