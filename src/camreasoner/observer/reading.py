@@ -23,13 +23,11 @@ from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES, a
 from camreasoner.core.types import BackendResponse
 from camreasoner.observer.geometry import (
     ClipCues,
-    ClipOptions,
     integrate_pairs,
     integrate_windows,
     intrinsics,
     merge_chains,
 )
-from camreasoner.observer.geometry.cues import window_slices
 from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, cut_count, track_video
 from camreasoner.qa.question_map import OTHERS, conditions_hold, map_question, option_probabilities
 from camreasoner.video.shots import Shot
@@ -285,9 +283,10 @@ def decide(scores: dict[str, float], parallax_share: float | None = None) -> dic
 
 
 def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frames: list[float]
-                       ) -> tuple[ClipCues, dict[str, Any], list[str], list[ClipCues]]:
-    """Cues, measurements, warnings and scoring windows (see :func:`score_shot`) of shot ``index``
-    from its ``pairs`` (both frames inside it) and the times of its sampled ``frames``.
+                       ) -> tuple[ClipCues, dict[str, Any], list[str], list[ClipCues], list[tuple[float, float]]]:
+    """Cues, measurements, warnings, scoring windows (see :func:`score_shot`) and the windows'
+    (start, end) seconds of shot ``index`` from its ``pairs`` (both frames inside it) and the times
+    of its sampled ``frames``.
 
     Sampled faster than the pairs' spacing (``track.pair_spacing`` > 1), the shot's pairs form
     interleaved chains, each integrated as a 4-fps reading of its own: the cues are merged over
@@ -298,15 +297,27 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
     focal = float(intrinsics(*size)[0, 0])
     motions = [p.motion for p in pairs]
     chains = sorted({p.chain for p in pairs})
+    windows: list[ClipCues] = []
+    spans: list[tuple[float, float]] = []
+
+    def add_windows(own: list[TrackedPair], whole: ClipCues | None) -> None:
+        """``own``'s windows and spans; ``whole`` (a chain's own cues) stands for a chain in one window."""
+        parts = integrate_windows([p.motion for p in own], size, focal)
+        if not parts and whole is not None:
+            parts = [(slice(0, len(own)), whole)]
+        for sl, cues_of in parts:
+            windows.append(cues_of)
+            spans.append((own[sl][0].t0, own[sl][-1].t1))
+
     if len(chains) <= 1:
         cues = integrate_pairs(motions, size, focal)
-        windows = integrate_windows(motions, size, focal)
+        add_windows(pairs, None)
     else:
-        chain_cues, windows = [], []
+        chain_cues = []
         for c in chains:
-            own = [p.motion for p in pairs if p.chain == c]
-            chain_cues.append(integrate_pairs(own, size, focal))
-            windows += integrate_windows(own, size, focal) or [chain_cues[-1]]
+            own = [p for p in pairs if p.chain == c]
+            chain_cues.append(integrate_pairs([p.motion for p in own], size, focal))
+            add_windows(own, chain_cues[-1])
         cues = merge_chains(chain_cues)
     info = track.info
     valid = [m for m in motions if m.valid]
@@ -337,31 +348,13 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
             f"{info.path}: only {cues.valid_pairs} of {cues.pairs} frame pairs had enough texture to track; "
             "every score is the primitive's prior"
         )
-    return cues, measurements, warnings, windows
-
-
-def window_spans(pairs: list[TrackedPair]) -> list[tuple[float, float]]:
-    """The (start, end) seconds of a shot's scoring windows, in the order of the windows
-    :func:`_shot_measurements` scores (every chain's windows; a chain within one window is one);
-    empty when the shot is scored as one window."""
-    options = ClipOptions()
-    chains = sorted({p.chain for p in pairs})
-    spans: list[tuple[float, float]] = []
-    for c in chains:
-        own = [p for p in pairs if p.chain == c]
-        slices = window_slices([p.motion.dt for p in own], options.window_s, options.window_stride_s)
-        if len(slices) <= 1:
-            if len(chains) > 1:
-                spans.append((own[0].t0, own[-1].t1))
-            continue
-        spans += [(own[sl][0].t0, own[sl][-1].t1) for sl in slices]
-    return spans
+    return cues, measurements, warnings, windows, spans
 
 
 def window_scores(windows: list[ClipCues], spans: list[tuple[float, float]],
                   calibration: dict[str, dict[str, float]] | None = None) -> list[dict[str, Any]]:
-    """``{"start", "end", "scores"}`` of each measured scoring window (``spans`` from
-    :func:`window_spans`); empty when the shot is scored as one window."""
+    """``{"start", "end", "scores"}`` of each measured scoring window (``spans``: their (start, end)
+    seconds); empty when the shot is scored as one window."""
     if not windows or len(windows) != len(spans):
         return []
     return [{"start": round(a, 4), "end": round(b, 4), "scores": score_cues(w, calibration)}
@@ -382,7 +375,7 @@ def measure_video(path: str | os.PathLike[str], options: ObserverOptions
     track = track_video(path, options)
     pairs, frames = track.by_shot()
     main = _main_shot(track, pairs)
-    return _shot_measurements(track, main, pairs[main], frames[main])
+    return _shot_measurements(track, main, pairs[main], frames[main])[:4]
 
 
 def layer_summary(cues: ClipCues) -> dict[str, Any]:
@@ -436,13 +429,13 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     pairs, frames = track.by_shot()
     parts = [_shot_measurements(track, i, pairs[i], frames[i]) for i in range(len(track.shots))]
     shots = []
-    for shot, (cues, measurements, warnings, windows) in zip(track.shots, parts, strict=True):
-        shots.append(ShotReading(shot, reading_from_cues(video, cues, measurements, warnings, windows=windows)))
-    for item, own, part in zip(shots, pairs, parts, strict=True):
+    for shot, own, (cues, measurements, warnings, windows, spans) in zip(track.shots, pairs, parts, strict=True):
+        item = ShotReading(shot, reading_from_cues(video, cues, measurements, warnings, windows=windows))
         item.reading.series = [p.rates() for p in own]
-        item.reading.windows = window_scores(part[3], window_spans(own))
+        item.reading.windows = window_scores(windows, spans)
+        shots.append(item)
     main = _main_shot(track, pairs)
-    cues, shot_measurements, shot_warnings, windows = parts[main]
+    cues, shot_measurements, shot_warnings, windows, _ = parts[main]
     n = len(track.shots)  # the whole-clip reading: the main shot's, its measurements naming the clip
     measurements = {**shot_measurements, "cuts": shot_measurements["cuts"] + n - 1, "shots": n, "shot": main,
                     "clip_frames": len(track.frames),

@@ -215,15 +215,15 @@ def window_slices(dts: Sequence[float], window_s: float, stride_s: float) -> lis
 
 
 def integrate_windows(pairs: Sequence[PairMotion], size: tuple[int, int], focal: float,
-                      options: ClipOptions | None = None) -> list[ClipCues]:
-    """Cues of each scoring window of a shot (:func:`window_slices` over the pairs' ``dt``), each
-    integrated as a clip of its own; empty when the shot fits in one window (its cues are the
-    shot's own)."""
+                      options: ClipOptions | None = None) -> list[tuple[slice, ClipCues]]:
+    """Each scoring window of a shot (:func:`window_slices` over the pairs' ``dt``): its slice of
+    ``pairs`` and its cues, integrated as a clip of its own; empty when the shot fits in one window
+    (its cues are the shot's own)."""
     opts = options or ClipOptions()
     slices = window_slices([p.dt for p in pairs], opts.window_s, opts.window_stride_s)
     if len(slices) <= 1:
         return []
-    return [integrate_pairs(pairs[s], size, focal, opts) for s in slices]
+    return [(s, integrate_pairs(pairs[s], size, focal, opts)) for s in slices]
 
 
 def merge_chains(chains: Sequence[ClipCues], options: ClipOptions | None = None) -> ClipCues:
