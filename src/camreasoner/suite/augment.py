@@ -89,17 +89,16 @@ def read_video(path: str | os.PathLike[str]) -> tuple[list[np.ndarray], Fraction
     """Every frame (RGB uint8) and the frame rate; a clear error if the file cannot be decoded."""
     import av
 
-    from camreasoner.video.decode import main_video_stream
+    from camreasoner.video.decode import open_video
 
+    container, stream = open_video(path)  # its own one-line errors: missing, empty, not a video
     try:
-        with av.open(str(path)) as container:
-            stream = main_video_stream(container)
-            if stream is None:
-                raise CamReasonerError(f"{path}: no video stream in the file")
-            rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
     except (av.error.FFmpegError, OSError) as exc:
         raise CamReasonerError(f"{path}: cannot decode video ({exc.__class__.__name__})") from None
+    finally:
+        container.close()
     if len(frames) < 2:
         raise CamReasonerError(f"{path}: fewer than 2 frames")
     return frames, Fraction(rate)
