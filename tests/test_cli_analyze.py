@@ -54,6 +54,17 @@ def test_analyze_rich_output_is_readable(pan_clip):
     assert out.returncode == 0 and "Pan_Left" in out.stdout and "Observation" in out.stdout
 
 
+def test_shots_with_no_sure_motion_read_no_clear_motion_on_the_console():
+    # bikes.mp4's first four shots hold no sure motion (JSON answer "None"); the console says so in words
+    out = run("analyze", sample_clip("bikes"))
+    assert out.returncode == 0, out.stderr
+    shots = " ".join(out.stdout.split("Shots", 1)[1].split())
+    assert shots.startswith("0.0-1.2 s no clear motion; 1.2-3.0 s no clear motion;"), shots
+    assert " None" not in out.stdout
+    obj = json.loads(run("analyze", sample_clip("bikes"), "--json").stdout)
+    assert obj["shots"][0]["reading"]["answer"] == "None"
+
+
 def test_vtest_reads_static():
     out = run("analyze", sample_clip("vtest"), "--json", "--max-frames", "20")
     assert json.loads(out.stdout)["answer"] == "Static"

@@ -113,6 +113,15 @@ def reading_via_backend(backend: Any, video: str) -> dict[str, Any]:
     }
 
 
+NO_CLEAR_MOTION = "no clear motion"
+
+
+def shown_answer(answer: str) -> str:
+    """An answer as the console shows it: ``"None"`` (no primitive holds and Static does not either:
+    the camera moves, or may, but no motion is sure) reads ``"no clear motion"``; JSON keeps ``"None"``."""
+    return NO_CLEAR_MOTION if answer == "None" else answer
+
+
 def _print_reading(obj: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -130,10 +139,10 @@ def _print_reading(obj: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"[bold]Observation[/bold] {obj['observation']}", highlight=False)
     console.print(f"[bold]Think[/bold] {obj['think']}", highlight=False)
-    console.print(f"[bold]Answer[/bold] [bold green]{obj['answer']}[/bold green]")
+    console.print(f"[bold]Answer[/bold] [bold green]{shown_answer(obj['answer'])}[/bold green]")
     shots = obj.get("shots", [])
     if len(shots) > 1:
-        listed = "; ".join(f"{s['start']:.1f}-{s['end']:.1f} s {s['reading']['answer']}" for s in shots)
+        listed = "; ".join(f"{s['start']:.1f}-{s['end']:.1f} s {shown_answer(s['reading']['answer'])}" for s in shots)
         console.print(f"[bold]Shots[/bold] {listed}", highlight=False)
     for warning in obj["measurements"].get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
