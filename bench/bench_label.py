@@ -80,6 +80,7 @@ def read_frames(path: Path, start: float = 0.0, seconds: float = 1e9, size: tupl
 
 def build_library(work: Path, seed: int) -> dict:
     """Write the library under work/lib; return its list file and ground truth."""
+    from camreasoner.formats.labels import read_labels
     from camreasoner.synth.dataset import generate_dataset
     from camreasoner.testing.sample_clips import available_clips
 
@@ -94,9 +95,8 @@ def build_library(work: Path, seed: int) -> dict:
         videos += sorted(str(p) for p in (work / d / "clips").glob("*.mp4"))
     truth = {}  # the single-motion clips' labels, by video path
     for d in ("synth_s", "synth_m"):
-        for line in (work / d / "labels.jsonl").read_text().splitlines():
-            rec = json.loads(line)
-            truth[str(work / d / rec["path"])] = rec["primitives"]
+        for lab in read_labels(work / d / "labels.jsonl"):
+            truth[str(work / d / lab.path)] = lab.primitives
     changes = {}
     for line in (work / "synth_q" / "labels.jsonl").read_text().splitlines():
         rec = json.loads(line)

@@ -23,12 +23,11 @@ from pathlib import Path
 import numpy as np
 
 import camreasoner.observer.track as track_module
+from camreasoner.core.errors import CamReasonerError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_real_footage import (  # noqa: E402
-    HELDOUT2_SHOTS,
-    HELDOUT3_SHOTS,
-    HELDOUT_SHOTS,
+    HELDOUT_BATCHES,
     REAL_SHOTS,
     SETS,
     make_set,
@@ -74,13 +73,12 @@ def main() -> None:
             role, seed = "other seed", args.rendered_seed
         if not only or name in only:
             plan.append((f"{name} {role} {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
-    for label, shots in (("real shots", REAL_SHOTS), ("held-out 1st", HELDOUT_SHOTS),
-                         ("held-out 2nd", HELDOUT2_SHOTS), ("held-out 3rd", HELDOUT3_SHOTS)):
+    for label, role, shots in (("real shots (by eye)", "informed", REAL_SHOTS), *HELDOUT_BATCHES):
         if only and ("real" if shots == REAL_SHOTS else "heldout") not in only:
             continue
         try:
-            plan.append((label, real_shot_clips(shots)))
-        except Exception as exc:  # noqa: BLE001 - a batch whose clips are absent is skipped, as there
+            plan.append((f"{label} ({role})", real_shot_clips(shots)))
+        except CamReasonerError as exc:  # a batch whose clips are absent is skipped, as there
             print(f"note: {label} skipped ({exc})", file=sys.stderr)
     figures: dict[str, list[dict]] = {label: [] for label, _ in plan}
     for order in range(args.orders):
@@ -89,14 +87,14 @@ def main() -> None:
             observe.cache_clear()
             figures[label].append(score_set(clips, read_observer))
     track_module.track_points = TRACKED
-    print(f"{'set':<26} {'clips':>5}  {'figure':<12} per order (0: as tracked)  range")
+    print(f"{'set':<40} {'clips':>5}  {'figure':<12} per order (0: as tracked)  range")
     for label, clips in plan:
         for key, name in (("exact", "exact"), ("false_yes", "falseY/clip"), ("mean_ap", "meanAP")):
             values = [f[key] for f in figures[label]]
             if any(v is None for v in values):
                 continue
             listed = " ".join(f"{v:.3f}" for v in values)
-            print(f"{label:<26} {len(clips):>5}  {name:<12} {listed}  {min(values):.3f}-{max(values):.3f} "
+            print(f"{label:<40} {len(clips):>5}  {name:<12} {listed}  {min(values):.3f}-{max(values):.3f} "
                   f"(mean {statistics.mean(values):.3f})")
     print(f"{time.perf_counter() - t0:.0f} s; sets in {work}")
 

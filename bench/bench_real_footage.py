@@ -64,6 +64,10 @@ REAL_SHOTS = DATA / "real_shots.jsonl"
 HELDOUT_SHOTS = DATA / "heldout_shots.jsonl"
 HELDOUT2_SHOTS = DATA / "heldout2_shots.jsonl"
 HELDOUT3_SHOTS = DATA / "heldout3_shots.jsonl"
+# The held-out batches of real shots: (label, role, labels file).
+HELDOUT_BATCHES = (("held-out real shots (by eye)", "informed", HELDOUT_SHOTS),
+                   ("held-out real shots, 2nd", "report", HELDOUT2_SHOTS),
+                   ("held-out real shots, 3rd", "report", HELDOUT3_SHOTS))
 # (name, source or "rendered", role, seed). Calibration seeds may be tuned on; report seeds never.
 SETS = (
     ("vtest", "vtest", "calibration", 1101),
@@ -252,9 +256,7 @@ def main() -> None:
         plan.append((label, role, f"seed {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
     if (not only or "real" in only) and REAL_SHOTS.is_file():
         plan.append(("real shots (by eye)", "informed", REAL_SHOTS.name, real_shot_clips()))
-    for label, role, shots in (("held-out real shots (by eye)", "informed", HELDOUT_SHOTS),
-                                ("held-out real shots, 2nd", "report", HELDOUT2_SHOTS),
-                                ("held-out real shots, 3rd", "report", HELDOUT3_SHOTS)):
+    for label, role, shots in HELDOUT_BATCHES:
         if only and "heldout" not in only:
             break
         try:

@@ -355,8 +355,6 @@ def window_scores(windows: list[ClipCues], spans: list[tuple[float, float]],
                   calibration: dict[str, dict[str, float]] | None = None) -> list[dict[str, Any]]:
     """``{"start", "end", "scores"}`` of each measured scoring window (``spans``: their (start, end)
     seconds); empty when the shot is scored as one window."""
-    if not windows or len(windows) != len(spans):
-        return []
     return [{"start": round(a, 4), "end": round(b, 4), "scores": score_cues(w, calibration)}
             for w, (a, b) in zip(windows, spans, strict=True) if w.valid_pairs]
 
