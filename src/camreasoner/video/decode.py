@@ -285,10 +285,17 @@ def timed_frames(container, stream, fps: float, warnings: list[str], label: str,
         yield frame, last
 
 
-def decode_all(path: str | os.PathLike[str]) -> int:
-    """Decode every frame of the first video stream and return the count (the decode-only baseline)."""
+# PyAV's thread modes a decode-only baseline tries: its default (FFmpeg's slice threads) and frame
+# plus slice threads. Which is faster depends on the stream (frame threads win on bikes.mp4, lose on
+# the benchmark's own H.264 and on MPEG-4 part 2), so a fair baseline takes the faster.
+DECODE_THREAD_MODES = ("SLICE", "AUTO")
+
+
+def decode_all(path: str | os.PathLike[str], threads: str = "AUTO") -> int:
+    """Decode every frame of the first video stream and return the count (the decode-only baseline;
+    ``threads``: PyAV's ``thread_type``, see ``DECODE_THREAD_MODES``)."""
     container, stream = open_video(path)
-    stream.thread_type = "AUTO"
+    stream.thread_type = threads
     n = 0
     try:
         for _ in container.decode(stream):
