@@ -5,7 +5,7 @@ import pytest
 from observer_scenes import render_clip, write_clip, write_timed_clip
 
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.video.decode import probe, scaled_size
+from camreasoner.video.decode import DECODE_THREAD_MODES, decode_all, probe, scaled_size
 from camreasoner.video.reader import VideoReader
 
 
@@ -23,6 +23,10 @@ def test_probe_reads_the_header(clip):
     info = probe(clip)
     assert (info.width, info.height, info.codec) == (160, 120, "h264")
     assert info.fps == pytest.approx(12) and info.duration == pytest.approx(2.0, abs=0.1)
+
+
+def test_the_decode_only_baseline_decodes_every_frame_in_each_thread_mode(clip):
+    assert [decode_all(clip, mode) for mode in DECODE_THREAD_MODES] == [24] * len(DECODE_THREAD_MODES)
 
 
 def test_sampling_by_fps_start_end_and_cap(clip):
