@@ -91,24 +91,19 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
 
     from camreasoner.observer.reading import ObserverOptions, analyze_video
-    from camreasoner.video.decode import DECODE_THREAD_MODES, decode_all
-
     clip = make_clip(args.work / "vga_10s.mp4", 640, 480, 10.0)
     decode_t, decode_cpu = [], []
-    by_mode: dict[str, list[float]] = {mode: [] for mode in DECODE_THREAD_MODES}
+    by_mode: dict[str, list[float]] = {}
     analyse_t: dict[bool, list[float]] = {True: [], False: []}
     analyse_cpu: dict[bool, list[float]] = {True: [], False: []}
     readings = {}
     for _ in range(args.repeat):
-        walls, cpus = [], []
-        for mode in DECODE_THREAD_MODES:
-            t0, c0 = time.perf_counter(), time.process_time()
-            frames = decode_all(clip, mode)
-            walls.append(time.perf_counter() - t0)
-            cpus.append(time.process_time() - c0)
-            by_mode[mode].append(walls[-1])
-        decode_t.append(min(walls))  # the round's decode-only: its faster mode
-        decode_cpu.append(cpus[walls.index(min(walls))])
+        timed, frames = decode_round(clip)
+        for mode, (wall, _) in timed.items():
+            by_mode.setdefault(mode, []).append(wall)
+        wall, cpu = min(timed.values())  # the round's decode-only: its faster mode
+        decode_t.append(wall)
+        decode_cpu.append(cpu)
         for shots in (True, False):
             t0, c0 = time.perf_counter(), time.process_time()
             readings[shots] = analyze_video(clip, ObserverOptions(shots=shots))
@@ -156,19 +151,29 @@ def main() -> None:
               f"decode only {d:.3f} s ({mode}), analyse {a:.3f} s, wall ratio {a / d:.2f}x (best of {args.repeat})")
 
 
+def decode_round(path: Path) -> tuple[dict[str, tuple[float, float]], int]:
+    """Wall and CPU seconds of decoding every frame of ``path`` once in each of PyAV's thread modes
+    (``decode.DECODE_THREAD_MODES``), by mode, and the frames decoded."""
+    from camreasoner.video.decode import DECODE_THREAD_MODES, decode_all
+
+    out = {}
+    for mode in DECODE_THREAD_MODES:
+        t0, c0 = time.perf_counter(), time.process_time()
+        frames = decode_all(path, mode)
+        out[mode] = (time.perf_counter() - t0, time.process_time() - c0)
+    return out, frames
+
+
 def best_times(path: Path, rounds: int) -> tuple[float, float, str]:
     """Best-of-``rounds`` wall times (s) of decoding ``path`` only (the faster of PyAV's thread modes)
     and of analysing it (shots on), and the mode that decoded fastest."""
     from camreasoner.observer.reading import analyze_video
-    from camreasoner.video.decode import DECODE_THREAD_MODES, decode_all
 
-    by_mode: dict[str, list[float]] = {mode: [] for mode in DECODE_THREAD_MODES}
+    by_mode: dict[str, list[float]] = {}
     analyse_t = []
     for _ in range(rounds):
-        for mode in DECODE_THREAD_MODES:
-            t0 = time.perf_counter()
-            decode_all(path, mode)
-            by_mode[mode].append(time.perf_counter() - t0)
+        for mode, (wall, _) in decode_round(path)[0].items():
+            by_mode.setdefault(mode, []).append(wall)
         t0 = time.perf_counter()
         analyze_video(path)
         analyse_t.append(time.perf_counter() - t0)

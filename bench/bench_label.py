@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -323,7 +324,7 @@ def main() -> None:
     from camreasoner.video.decode import DECODE_THREAD_MODES, decode_all
 
     # decode-only: each video in the faster of PyAV's thread modes (the stream decides which)
-    dec = secs / sum(min(timed(lambda v, m=mode: decode_all(v, m), [v]) for mode in DECODE_THREAD_MODES)
+    dec = secs / sum(min(timed(partial(decode_all, threads=mode), [v]) for mode in DECODE_THREAD_MODES)
                      for v in good)
     print(f"decoding alone (each video in its faster PyAV thread mode): {dec:.1f} video-s/s; labelling (1 worker) costs x{dec / rates[1]:.1f} decoding")
     try:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_real_footage import (  # noqa: E402
     HELDOUT_BATCHES,
     REAL_SHOTS,
-    SETS,
+    chosen_sets,
     make_set,
     observe,
     read_observer,
@@ -68,11 +68,8 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="realfoot_"))
     t0 = time.perf_counter()
     plan = []
-    for name, source, role, seed in SETS:
-        if source == "rendered" and args.rendered_seed != seed:
-            role, seed = "other seed", args.rendered_seed
-        if not only or name in only:
-            plan.append((f"{name} {role} {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
+    for name, source, role, seed in chosen_sets(only, args.rendered_seed):
+        plan.append((f"{name} {role} {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
     for label, role, shots in (("real shots (by eye)", "informed", REAL_SHOTS), *HELDOUT_BATCHES):
         if only and ("real" if shots == REAL_SHOTS else "heldout") not in only:
             continue

@@ -87,6 +87,19 @@ TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101),
             "informed that one change")  # fmt: skip
 
 
+def chosen_sets(only: set[str], rendered_seed: int) -> list[tuple[str, str, str, int]]:
+    """``SETS`` named in ``only`` (all when empty), the rendered one made from ``rendered_seed``
+    (another seed than the report seed takes the role ``other seed``)."""
+    out = []
+    for name, source, role, seed in SETS:
+        if only and name not in only:
+            continue
+        if source == "rendered" and rendered_seed != seed:
+            role, seed = "other seed", rendered_seed
+        out.append((name, source, role, seed))
+    return out
+
+
 @dataclass
 class Clip:
     """One clip to read: a file, an optional time range, and its known labels."""
@@ -247,11 +260,7 @@ def main() -> None:
     rows = []
     t0 = time.perf_counter()
     plan: list[tuple[str, str, str, list[Clip]]] = []
-    for name, source, role, seed in SETS:
-        if only and name not in only:
-            continue
-        if source == "rendered" and args.rendered_seed != seed:
-            role, seed = "other seed", args.rendered_seed
+    for name, source, role, seed in chosen_sets(only, args.rendered_seed):
         label = f"{name} semi-real" if source != "rendered" else "rendered (synth, effects on)"
         plan.append((label, role, f"seed {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
     if (not only or "real" in only) and REAL_SHOTS.is_file():
