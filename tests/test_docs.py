@@ -53,3 +53,27 @@ def test_relative_links_and_images_resolve(page):
     local = [t for t in targets if "://" not in t and not t.startswith("mailto:")]
     missing = [t for t in local if not (page.parent / t).exists()]
     assert not missing, f"{page.name}: links to missing files {missing}"
+
+
+def _slugs(page: Path) -> set[str]:
+    """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    slugs = set()
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            slugs.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return slugs
+
+
+@pytest.mark.parametrize("page", _pages(), ids=lambda p: p.name)
+def test_section_links_resolve(page):
+    """Every link to a section (``page.md#anchor`` or ``#anchor``) names a heading of that page."""
+    text = page.read_text(encoding="utf-8")
+    broken = []
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)#([^)\s]+)\)", text):
+        if "://" in target:
+            continue
+        linked = page.parent / target if target else page
+        if linked.is_file() and anchor not in _slugs(linked):
+            broken.append(f"{target}#{anchor}")
+    assert not broken, f"{page.name}: links to missing sections {broken}"
