@@ -32,15 +32,14 @@ from camreasoner.core.io import write_json_atomic
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.formats.labels import read_labels
 from camreasoner.observer.geometry.cues import ClipCues
-from camreasoner.observer.reading import (
+from camreasoner.observer.reading import ObserverOptions, measure_video
+from camreasoner.observer.scoring import (
     CALIBRATION_FILE,
     CALIBRATION_VERSION,
-    ObserverOptions,
     context_values,
     decide,
     feature_value,
     load_calibration,
-    measure_video,
     score_cues,
 )
 from camreasoner.synth import generate_dataset
@@ -67,7 +66,8 @@ def vqa_and_consistency(root: Path, kept: dict[str, tuple[ClipCues, dict]]) -> d
     letter, and the share of clips whose own observation scores 1.0 on check_observation."""
     from collections import Counter, defaultdict
 
-    from camreasoner.observer.reading import answer_question, reading_from_cues
+    from camreasoner.observer.answer import answer_question
+    from camreasoner.observer.reading import reading_from_cues
     from camreasoner.qa.consistency import check_observation
 
     readings = {path: reading_from_cues(path, cues, m, []) for path, (cues, m) in kept.items()}

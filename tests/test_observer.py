@@ -11,7 +11,9 @@ from camreasoner.backends import BackendItem, get_backend
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.ota import parse_strict
 from camreasoner.core.taxonomy import BINARY_OPTIONS, PRIMITIVES, QUESTIONS
-from camreasoner.observer.reading import Reading, analyze_video, answer_question, decide
+from camreasoner.observer.answer import answer_question
+from camreasoner.observer.reading import Reading, analyze_video
+from camreasoner.observer.scoring import decide
 from camreasoner.qa.question_map import map_question, primitives_in_text
 
 

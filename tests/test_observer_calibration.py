@@ -6,15 +6,15 @@ import pytest
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
-from camreasoner.observer.reading import CALIBRATION_VERSION, check_calibration, load_calibration
+from camreasoner.observer.scoring import CALIBRATION_VERSION, check_calibration, load_calibration
 
 
 def shipped() -> dict:
     from pathlib import Path
 
-    import camreasoner.observer.reading as reading
+    import camreasoner.observer.scoring as scoring
 
-    path = Path(reading.__file__).parents[1] / "data" / reading.CALIBRATION_FILE
+    path = Path(scoring.__file__).parents[1] / "data" / scoring.CALIBRATION_FILE
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -17,13 +17,8 @@ from observer_scenes import render_clip, texture, write_clip, write_timed_clip
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.observer.geometry.cues import window_slices
-from camreasoner.observer.reading import (
-    ObserverOptions,
-    analyze_shots,
-    analyze_video,
-    measure_video,
-    score_cues,
-)
+from camreasoner.observer.reading import ObserverOptions, analyze_shots, analyze_video, measure_video
+from camreasoner.observer.scoring import score_cues
 from camreasoner.testing.sample_clips import available_clips
 from camreasoner.video.decode import probe
 from camreasoner.video.reader import SAMPLE_TOLERANCE, VideoReader

@@ -111,7 +111,7 @@ def test_a_subject_as_large_as_the_background_is_a_conflict(tmp_path):
     assert not any(reading.primitives[p] for p in PRIMITIVES if p != "Static"), reading.scores
     # the scores are shrunk toward the priors: nearer to them than the same cues without the conflict
     from camreasoner.observer.geometry import ClipCues
-    from camreasoner.observer.reading import load_calibration, score_cues
+    from camreasoner.observer.scoring import load_calibration, score_cues
 
     cues = ClipCues(**reading.measurements["cues"])
     plain = score_cues(ClipCues(**{**reading.measurements["cues"], "conflict_share": 0.0}))
@@ -133,7 +133,7 @@ def test_figures_filling_a_still_shot_do_not_make_a_tilt():
 
 
 def test_a_shot_mostly_without_trackable_texture_reads_no_motion_and_says_so(tmp_path):
-    from camreasoner.observer.reading import load_calibration
+    from camreasoner.observer.scoring import load_calibration
     from camreasoner.qa.consistency import check_observation
 
     frames = rendered("Pan_Right", 9)  # 36 frames at 12 fps: 11 pairs at the default 4 fps
@@ -167,7 +167,7 @@ def test_a_figure_filling_a_plain_still_shot_is_local_motion_and_reads_no_motion
     lies on it, so it is the only layer. A camera motion would move the whole frame; motion seen on
     under half of it says nothing (the motion primitives score their priors; Static, which the
     drift keeps low, is not shrunk) and the observation says why."""
-    from camreasoner.observer.reading import load_calibration
+    from camreasoner.observer.scoring import load_calibration
     from camreasoner.qa.consistency import check_observation
 
     h, w = 240, 320

@@ -20,7 +20,8 @@ from camreasoner.backends.base import register
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES, compatible
 from camreasoner.formats.labels import ClipLabel, read_labels
-from camreasoner.observer.reading import analyze_video, answer_question
+from camreasoner.observer.answer import answer_question
+from camreasoner.observer.reading import analyze_video
 from camreasoner.qa.consistency import check_observation
 from camreasoner.qa.question_map import OTHERS, map_question
 from camreasoner.qa.vqa import OTHERS as VQA_OTHERS

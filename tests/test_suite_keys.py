@@ -10,7 +10,8 @@ from suite_fixtures import make_synth, options
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.formats.labels import ClipLabel, read_labels, write_labels
-from camreasoner.observer.reading import CALIBRATION_VERSION, ObserverOptions, analyze_video
+from camreasoner.observer.reading import ObserverOptions, analyze_video
+from camreasoner.observer.scoring import CALIBRATION_VERSION
 from camreasoner.suite.build import build_suite, iter_rows
 from camreasoner.suite.measure import cache_key, calibration_path, measure, observer_identity
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from camreasoner.backends.base import BackendItem, BackendResponse
 from camreasoner.core.errors import CamReasonerError
-from camreasoner.observer.reading import ObserverOptions, Reading, analyze_video, answer_question
+from camreasoner.observer.answer import answer_question
+from camreasoner.observer.reading import ObserverOptions, Reading, analyze_video
 
 
 class GeometricBackend:

@@ -214,7 +214,8 @@ def ask(
     _check_video(video)
     opts = list(option or []) or list(BINARY_OPTIONS)
     if backend == GEOMETRIC:
-        from camreasoner.observer.reading import analyze_video, answer_question
+        from camreasoner.observer.answer import answer_question
+        from camreasoner.observer.reading import analyze_video
 
         map_question(question, opts)  # fail on an unmappable question before decoding the video
         reading = analyze_video(video, _observer_options(fps, max_frames, start, end))

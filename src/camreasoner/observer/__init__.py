@@ -4,13 +4,13 @@ Public API: ``analyze_video(path, options) -> Reading`` (``analyze_shots``: the 
 decode) and ``answer_question(reading, question, options)``.
 """
 
+from camreasoner.observer.answer import answer_question
 from camreasoner.observer.reading import (
     ObserverOptions,
     Reading,
     ShotReading,
     analyze_shots,
     analyze_video,
-    answer_question,
 )
 
 __all__ = ["ObserverOptions", "Reading", "ShotReading", "analyze_shots", "analyze_video", "answer_question"]

@@ -2,7 +2,7 @@
 
 The cache key is the clip's resolved path, size and modification time, the observer options and the
 observer's identity: the package version, the calibration schema version
-(``observer.reading.CALIBRATION_VERSION``), a digest of the calibration file's content (the packaged
+(``observer.scoring.CALIBRATION_VERSION``), a digest of the calibration file's content (the packaged
 one, or ``options["calibration"]``, a path) and a digest of the observer's code. A changed file,
 option, calibration or observer is measured again; the same calibration under another path is
 reused; a killed build loses at most the clips in flight.
@@ -27,7 +27,7 @@ CALIBRATION_OPTION = "calibration"
 def calibration_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The calibration file the observer reads: ``path``, or the packaged one."""
     import camreasoner
-    from camreasoner.observer.reading import CALIBRATION_FILE
+    from camreasoner.observer.scoring import CALIBRATION_FILE
 
     return Path(path) if path is not None else Path(camreasoner.__file__).parent / "data" / CALIBRATION_FILE
 
@@ -48,7 +48,7 @@ def _code_digest() -> str:
 def calibration_digest(calibration: str | os.PathLike[str] | None = None) -> str:
     """A digest of a calibration file's content (the packaged one by default), after checking its
     schema (``load_calibration``): a bad file is one ``CamReasonerError`` line."""
-    from camreasoner.observer.reading import load_calibration
+    from camreasoner.observer.scoring import load_calibration
 
     path = calibration_path(calibration)
     load_calibration(str(path))
@@ -62,7 +62,7 @@ def observer_identity(calibration: str | os.PathLike[str] | None = None) -> str:
     """What makes two observer readings comparable: ``version|calibration version|calibration
     content digest|code digest``."""
     import camreasoner
-    from camreasoner.observer.reading import CALIBRATION_VERSION
+    from camreasoner.observer.scoring import CALIBRATION_VERSION
 
     return f"{camreasoner.__version__}|cal-v{CALIBRATION_VERSION}|{calibration_digest(calibration)}|{_code_digest()}"
 
@@ -94,13 +94,8 @@ def measure(
     (``reading_from_cues``), without ``analyze_video``'s per-shot summary. An unreadable video gives
     ``{"video": ..., "error": "<one line>"}`` (also cached).
     """
-    from camreasoner.observer.reading import (
-        ObserverOptions,
-        analyze_video,
-        load_calibration,
-        measure_video,
-        reading_from_cues,
-    )
+    from camreasoner.observer.reading import ObserverOptions, analyze_video, measure_video, reading_from_cues
+    from camreasoner.observer.scoring import load_calibration
 
     options = options or {}
     target = None

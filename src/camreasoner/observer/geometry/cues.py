@@ -79,7 +79,7 @@ class ClipCues:
     @property
     def measured(self) -> bool:
         """Whether at least half of the clip's frame pairs (and at least one) were measured: fewer,
-        and its cues are too thin to read a motion from (see ``reading.score_cues``)."""
+        and its cues are too thin to read a motion from (see ``scoring.score_cues``)."""
         return self.valid_pairs >= 1 and 2 * self.valid_pairs >= self.pairs
 
     def to_dict(self) -> dict[str, float | int | None]:

@@ -1,0 +1,217 @@
+"""Calibrated scores and decisions of the geometric observer: each primitive's signed cue and context
+cues (:data:`FEATURES`, :data:`CONTEXT`), the logistic maps of the shipped calibration file (schema
+checked on load), the shrink toward the priors when the evidence conflicts or is local, and the
+decisions taken from the scores.
+
+    scores = score_shot(cues, windows)      # cues: a shot's ClipCues; windows: its scoring windows
+    decisions = decide(scores, cues.parallax_share)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES
+from camreasoner.observer.geometry import ClipCues
+
+CALIBRATION_FILE = "observer_calibration.json"
+
+# primitive -> (cue, sign): the signed cue whose size says Yes. Static uses the motion energy.
+FEATURES: dict[str, tuple[str, float]] = {
+    "Static": ("energy", 1.0),
+    "Move_In": ("dolly", 1.0),
+    "Move_Out": ("dolly", -1.0),
+    "Move_Left": ("truck", -1.0),
+    "Move_Right": ("truck", 1.0),
+    "Move_Up": ("pedestal", 1.0),
+    "Move_Down": ("pedestal", -1.0),
+    "Pan_Left": ("pan_deg", -1.0),
+    "Pan_Right": ("pan_deg", 1.0),
+    "Tilt_Up": ("tilt_deg", 1.0),
+    "Tilt_Down": ("tilt_deg", -1.0),
+    "Roll_Clockwise": ("roll_deg", 1.0),
+    "Roll_Counterclockwise": ("roll_deg", -1.0),
+    "Zoom_In": ("zoom_pct", 1.0),
+    "Zoom_Out": ("zoom_pct", -1.0),
+}
+
+
+# Jitter below this (share of the width per pair, about 0.15 px at 320 px) is tracking noise (waving
+# leaves, compression), not a shaking camera.
+SHAKE_FLOOR = 0.0005
+
+
+def energy(cues: ClipCues) -> float:
+    """Motion energy for the Static decision: median background speed (share of width per second)
+    plus shake above the tracking noise, in percent."""
+    return 100.0 * (cues.motion + 5.0 * max(0.0, cues.shake - SHAKE_FLOOR))
+
+
+def feature_value(primitive: str, cues: ClipCues) -> float:
+    """The signed cue behind ``primitive`` (larger means more Yes; Static is the motion energy)."""
+    name, sign = FEATURES[primitive]
+    if name == "energy":
+        return energy(cues)
+    value = getattr(cues, name)
+    if name in ("truck", "pedestal", "dolly"):
+        value *= 100.0  # percent of the frame
+    return sign * value
+
+
+# primitive -> context cues that tell it from its look-alike (magnitudes, asinh-compressed).
+CONTEXT: dict[str, tuple[str, ...]] = {
+    "Move_In": ("parallax", "zoom", "truck", "pedestal", "dolly_agree", "parallax_ratio"),
+    "Move_Out": ("parallax", "zoom", "truck", "pedestal", "dolly_agree", "parallax_ratio"),
+    "Zoom_In": ("dolly", "parallax"), "Zoom_Out": ("dolly", "parallax"),
+    "Move_Left": ("pan", "parallax", "dolly", "truck_agree", "parallax_ratio"),
+    "Move_Right": ("pan", "parallax", "dolly", "truck_agree", "parallax_ratio"),
+    "Pan_Left": ("truck", "parallax"), "Pan_Right": ("truck", "parallax"),
+    "Move_Up": ("tilt", "parallax", "dolly", "pedestal_agree", "parallax_ratio"),
+    "Move_Down": ("tilt", "parallax", "dolly", "pedestal_agree", "parallax_ratio"),
+    "Tilt_Up": ("pedestal", "parallax"), "Tilt_Down": ("pedestal", "parallax"),
+}
+
+
+def context_values(primitive: str, cues: ClipCues) -> list[float]:
+    """The context cues of ``primitive`` (see CONTEXT): |zoom| in %, |pan|/|tilt| in degrees,
+    |truck|/|pedestal|/|dolly| in % of the frame, all asinh-compressed; the parallax share as is."""
+    out = []
+    for name in CONTEXT.get(primitive, ()):
+        if name == "parallax":
+            out.append(cues.parallax_share)
+        elif name == "parallax_ratio":
+            out.append(math.asinh(cues.parallax_ratio))
+        elif name.endswith("_agree"):
+            out.append(getattr(cues, name))
+        elif name in ("zoom", "pan", "tilt"):
+            out.append(math.asinh(abs(getattr(cues, f"{name}_pct" if name == "zoom" else f"{name}_deg"))))
+        else:
+            out.append(math.asinh(100.0 * abs(getattr(cues, name))))
+    return out
+
+
+CALIBRATION_VERSION = 2
+
+
+def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
+    """The ``primitives`` table of a calibration document, after checking its schema: the
+    ``version``, all 15 primitives, a positive ``unit``, numeric ``a``/``b``, one ``context``
+    coefficient per context cue and a ``prior`` in (0, 1). Raises one-line ``CamReasonerError``
+    naming ``source``. (The shipped file gives opposite primitives the same values, so a mirrored
+    clip gets mirrored scores; a file that does not is still valid.)"""
+    def bad(problem: str) -> CamReasonerError:
+        return CamReasonerError(f"{source}: bad observer calibration: {problem}")
+
+    def number(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    if not isinstance(data, dict):
+        raise bad("top level is not an object")
+    if data.get("version") != CALIBRATION_VERSION:
+        raise bad(f"version {data.get('version')!r}, expected {CALIBRATION_VERSION}")
+    table = data.get("primitives")
+    if not isinstance(table, dict):
+        raise bad("no 'primitives' object")
+    missing = [p for p in PRIMITIVES if p not in table]
+    if missing:
+        raise bad(f"missing primitives {', '.join(missing)}")
+    for p in PRIMITIVES:
+        params = table[p]
+        if not isinstance(params, dict):
+            raise bad(f"{p} is not an object")
+        if not number(params.get("unit")) or params["unit"] <= 0:
+            raise bad(f"{p}.unit must be a positive number")
+        for key in ("a", "b"):
+            if not number(params.get(key)):
+                raise bad(f"{p}.{key} must be a number")
+        context = params.get("context", [])
+        want = len(CONTEXT.get(p, ()))
+        if not isinstance(context, list) or len(context) != want or not all(number(c) for c in context):
+            raise bad(f"{p}.context must be a list of {want} numbers")
+        if not number(params.get("prior")) or not 0.0 < params["prior"] < 1.0:
+            raise bad(f"{p}.prior must be a number in (0, 1)")
+    return table
+
+
+@lru_cache(maxsize=4)
+def load_calibration(path: str | None = None) -> dict[str, dict[str, float]]:
+    """Per primitive ``{"unit", "a", "b", "context": [c1, ...]}``:
+    score = sigmoid(a * asinh(value / unit) + b + sum(c_k * context_k)); schema checked on load."""
+    if path is None:
+        path = str(Path(__file__).parents[1] / "data" / CALIBRATION_FILE)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CamReasonerError(f"{path}: cannot read observer calibration: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CamReasonerError(f"{path}: bad observer calibration: not JSON ({exc})") from None
+    return check_calibration(data, path)
+
+
+def calibrated_score(value: float, params: dict, context: list[float] | None = None, conflict: float = 0.0) -> float:
+    """Map a cue value (and its context cues) to a probability of Yes with a fitted logistic map.
+
+    ``conflict`` in [0, 1] (the share of frame pairs where no motion layer dominates) shrinks the
+    log-odds toward those of the primitive's ``prior``: conflicting evidence says less."""
+    z = params["a"] * math.asinh(value / params["unit"]) + params["b"]
+    for coef, x in zip(params.get("context", []), context or [], strict=False):
+        z += coef * x
+    if conflict > 0.0:
+        prior = params["prior"]
+        t = min(max(conflict, 0.0), 1.0)
+        z = (1.0 - t) * z + t * math.log(prior / (1.0 - prior))
+    return float(1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))))
+
+
+def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> dict[str, float]:
+    """Calibrated probability of Yes for each of the 15 primitives, shrunk toward the priors by the
+    clip's conflict share, and the motion primitives by its ``local_weight`` when that is larger
+    (see :func:`calibrated_score`, ``ClipCues.local_weight``: motion seen on a part of the frame may
+    be a subject's, while still content there is still whatever covers the rest); a clip whose frame
+    pairs could mostly not be measured (``ClipCues.measured`` false) scores the priors themselves."""
+    cal = calibration or load_calibration()
+    if not cues.measured:
+        shrink = {p: 1.0 for p in PRIMITIVES}
+    else:
+        moving = max(cues.conflict_share, cues.local_weight)
+        shrink = {p: cues.conflict_share if p == "Static" else moving for p in PRIMITIVES}
+    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink[p])
+            for p in PRIMITIVES}
+
+
+def score_shot(cues: ClipCues, windows: list[ClipCues] | None = None,
+               calibration: dict[str, dict] | None = None) -> dict[str, float]:
+    """A shot's scores: those of its cues when it fits in one scoring window (``windows`` empty);
+    otherwise, per primitive, the mean of its windows' scores weighted by their measured duration,
+    so the decisions do not depend on the shot's length."""
+    weights = [w.duration * w.valid_pairs / w.pairs for w in windows or () if w.valid_pairs]
+    if not weights or not cues.measured:
+        return score_cues(cues, calibration)
+    scored = [score_cues(w, calibration) for w in windows or () if w.valid_pairs]
+    total = sum(weights)
+    return {p: sum(wt * s[p] for wt, s in zip(weights, scored, strict=True)) / total for p in PRIMITIVES}
+
+
+def decide(scores: dict[str, float], parallax_share: float | None = None) -> dict[str, bool]:
+    """Decisions from scores: Yes at >= 0.5, the stronger of two opposites, Static alone.
+
+    With ``parallax_share`` (the share of frame pairs that showed parallax), a rotation or zoom and
+    its translation look-alike in the same direction (Pan_Left / Move_Left, Zoom_In / Move_In, ...)
+    are not both kept: parallax keeps the translation, its absence the rotation or zoom.
+    """
+    out = {p: scores[p] >= 0.5 for p in PRIMITIVES}
+    for p, q in OPPOSITES.items():
+        if out[p] and out[q]:
+            out[p if scores[p] < scores[q] else q] = False
+    if parallax_share is not None:
+        for rotation, translation in CONFUSABLE_PAIRS:
+            if out[rotation] and out[translation]:
+                out[rotation if parallax_share >= 0.5 else translation] = False
+    moving = any(out[p] for p in PRIMITIVES if p != "Static")
+    out["Static"] = out["Static"] and not moving
+    return out
