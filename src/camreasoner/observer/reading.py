@@ -22,7 +22,7 @@ from camreasoner.observer.geometry import (
     intrinsics,
     merge_chains,
 )
-from camreasoner.observer.scoring import decide, score_cues, score_shot
+from camreasoner.observer.scoring import combine_windows, decide, score_windows
 from camreasoner.observer.text import observation_text, think_text
 from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, cut_count, track_video
 from camreasoner.video.shots import Shot
@@ -32,7 +32,8 @@ from camreasoner.video.shots import Shot
 class Reading:
     """One clip's reading: decisions, calibrated scores, the measurements and the O-T-A text;
     ``series``: every frame pair's rates; ``windows``: a shot longer than one scoring window has
-    each window's span and scores (see :func:`window_scores`); neither is in :meth:`to_json`."""
+    each measured window's ``start``, ``end`` and ``scores`` (see :func:`reading_from_cues`); neither is
+    in :meth:`to_json`."""
 
     video: str
     primitives: dict[str, bool]
@@ -81,7 +82,7 @@ class ShotReading:
 
 def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frames: list[float]
                        ) -> tuple[ClipCues, dict[str, Any], list[str], list[ClipCues], list[tuple[float, float]]]:
-    """Cues, measurements, warnings, scoring windows (see :func:`score_shot`) and the windows'
+    """Cues, measurements, warnings, scoring windows (see :func:`~.scoring.score_shot`) and the windows'
     (start, end) seconds of shot ``index`` from its ``pairs`` (both frames inside it) and the times
     of its sampled ``frames``.
 
@@ -148,14 +149,6 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
     return cues, measurements, warnings, windows, spans
 
 
-def window_scores(windows: list[ClipCues], spans: list[tuple[float, float]],
-                  calibration: dict[str, dict[str, float]] | None = None) -> list[dict[str, Any]]:
-    """``{"start", "end", "scores"}`` of each measured scoring window (``spans``: their (start, end)
-    seconds); empty when the shot is scored as one window."""
-    return [{"start": round(a, 4), "end": round(b, 4), "scores": score_cues(w, calibration)}
-            for w, (a, b) in zip(windows, spans, strict=True) if w.valid_pairs]
-
-
 def _main_shot(track: Track, pairs: list[list[TrackedPair]]) -> int:
     """The shot the whole-clip reading is: the longest one with a measured pair (the longest at all
     when none has one); the first of equals."""
@@ -183,10 +176,23 @@ def layer_summary(cues: ClipCues) -> dict[str, Any]:
 
 def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], warnings: list[str],
                       calibration: dict[str, dict[str, float]] | None = None,
-                      windows: list[ClipCues] | None = None) -> Reading:
-    """Scores (:func:`score_shot`), decisions and O-T-A text from a shot's measured cues and its
-    scoring windows."""
-    scores = score_shot(cues, windows, calibration)
+                      windows: list[ClipCues] | None = None,
+                      spans: list[tuple[float, float]] | None = None) -> Reading:
+    """Scores (:func:`~.scoring.score_shot`), decisions and O-T-A text from a shot's measured cues and
+    its scoring windows; with ``spans`` (the windows' (start, end) seconds), ``reading.windows`` holds
+    each measured window's span and scores (none when the shot is scored as one window)."""
+    scored = score_windows(windows, calibration)
+    reading = reading_from_scores(video, cues, combine_windows(cues, scored, calibration), measurements, warnings)
+    if spans is not None:
+        measured = [span for w, span in zip(windows or (), spans, strict=True) if w.valid_pairs]
+        reading.windows = [{"start": round(a, 4), "end": round(b, 4), "scores": s}
+                           for (_, s), (a, b) in zip(scored, measured, strict=True)]
+    return reading
+
+
+def reading_from_scores(video: str, cues: ClipCues, scores: dict[str, float], measurements: dict[str, Any],
+                        warnings: list[str]) -> Reading:
+    """Decisions and O-T-A text from a shot's scores and measured cues."""
     primitives = decide(scores, cues.parallax_share)
     measurements = {**measurements, "layers": layer_summary(cues)}
     moving_share = max(0.0, 1.0 - cues.rigid_share)
@@ -223,18 +229,17 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     parts = [_shot_measurements(track, i, pairs[i], frames[i]) for i in range(len(track.shots))]
     shots = []
     for shot, own, (cues, measurements, warnings, windows, spans) in zip(track.shots, pairs, parts, strict=True):
-        item = ShotReading(shot, reading_from_cues(video, cues, measurements, warnings, windows=windows))
+        item = ShotReading(shot, reading_from_cues(video, cues, measurements, warnings, windows=windows, spans=spans))
         item.reading.series = [p.rates() for p in own]
-        item.reading.windows = window_scores(windows, spans)
         shots.append(item)
     main = _main_shot(track, pairs)
-    cues, shot_measurements, shot_warnings, windows, _ = parts[main]
+    cues, shot_measurements, shot_warnings, _, _ = parts[main]
     n = len(track.shots)  # the whole-clip reading: the main shot's, its measurements naming the clip
     measurements = {**shot_measurements, "cuts": shot_measurements["cuts"] + n - 1, "shots": n, "shot": main,
                     "clip_frames": len(track.frames),
                     "clip_span_s": round(track.frames[-1][1] - track.frames[0][1], 3)}
     warnings = list(shot_warnings)
-    reading = reading_from_cues(video, cues, measurements, warnings, windows=windows)
+    reading = reading_from_scores(video, cues, shots[main].reading.scores, measurements, warnings)
     if n > 1:
         s = track.shots[main]
         reading.observation += (f" The clip holds {n} shots; this reading is shot {main + 1}'s "

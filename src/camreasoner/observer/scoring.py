@@ -184,17 +184,28 @@ def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> di
             for p in PRIMITIVES}
 
 
+def score_windows(windows: list[ClipCues] | None, calibration: dict[str, dict] | None = None
+                  ) -> list[tuple[ClipCues, dict[str, float]]]:
+    """Each measured scoring window (one with a valid pair) and its scores."""
+    return [(w, score_cues(w, calibration)) for w in windows or () if w.valid_pairs]
+
+
 def score_shot(cues: ClipCues, windows: list[ClipCues] | None = None,
                calibration: dict[str, dict] | None = None) -> dict[str, float]:
     """A shot's scores: those of its cues when it fits in one scoring window (``windows`` empty);
     otherwise, per primitive, the mean of its windows' scores weighted by their measured duration,
     so the decisions do not depend on the shot's length."""
-    weights = [w.duration * w.valid_pairs / w.pairs for w in windows or () if w.valid_pairs]
-    if not weights or not cues.measured:
+    return combine_windows(cues, score_windows(windows, calibration), calibration)
+
+
+def combine_windows(cues: ClipCues, scored: list[tuple[ClipCues, dict[str, float]]],
+                    calibration: dict[str, dict] | None = None) -> dict[str, float]:
+    """:func:`score_shot` from the windows already scored (:func:`score_windows`)."""
+    if not scored or not cues.measured:
         return score_cues(cues, calibration)
-    scored = [score_cues(w, calibration) for w in windows or () if w.valid_pairs]
+    weights = [w.duration * w.valid_pairs / w.pairs for w, _ in scored]
     total = sum(weights)
-    return {p: sum(wt * s[p] for wt, s in zip(weights, scored, strict=True)) / total for p in PRIMITIVES}
+    return {p: sum(wt * s[p] for wt, (_, s) in zip(weights, scored, strict=True)) / total for p in PRIMITIVES}
 
 
 def decide(scores: dict[str, float], parallax_share: float | None = None) -> dict[str, bool]:
