@@ -98,10 +98,7 @@ def main() -> None:
     analyse_cpu: dict[bool, list[float]] = {True: [], False: []}
     readings = {}
     for _ in range(args.repeat):
-        timed, frames = decode_round(clip)
-        for mode, (wall, _) in timed.items():
-            by_mode.setdefault(mode, []).append(wall)
-        wall, cpu = min(timed.values())  # the round's decode-only: its faster mode
+        (wall, cpu), frames = decode_round(clip, by_mode)  # the round's decode-only: its faster mode
         decode_t.append(wall)
         decode_cpu.append(cpu)
         for shots in (True, False):
@@ -151,17 +148,19 @@ def main() -> None:
               f"decode only {d:.3f} s ({mode}), analyse {a:.3f} s, wall ratio {a / d:.2f}x (best of {args.repeat})")
 
 
-def decode_round(path: Path) -> tuple[dict[str, tuple[float, float]], int]:
-    """Wall and CPU seconds of decoding every frame of ``path`` once in each of PyAV's thread modes
-    (``decode.DECODE_THREAD_MODES``), by mode, and the frames decoded."""
+def decode_round(path: Path, by_mode: dict[str, list[float]]) -> tuple[tuple[float, float], int]:
+    """Decode every frame of ``path`` once in each of PyAV's thread modes
+    (``decode.DECODE_THREAD_MODES``), adding each mode's wall seconds to ``by_mode``; the faster
+    mode's wall and CPU seconds, and the frames decoded."""
     from camreasoner.video.decode import DECODE_THREAD_MODES, decode_all
 
-    out = {}
+    timed = []
     for mode in DECODE_THREAD_MODES:
         t0, c0 = time.perf_counter(), time.process_time()
         frames = decode_all(path, mode)
-        out[mode] = (time.perf_counter() - t0, time.process_time() - c0)
-    return out, frames
+        timed.append((time.perf_counter() - t0, time.process_time() - c0))
+        by_mode.setdefault(mode, []).append(timed[-1][0])
+    return min(timed), frames
 
 
 def best_times(path: Path, rounds: int) -> tuple[float, float, str]:
@@ -172,8 +171,7 @@ def best_times(path: Path, rounds: int) -> tuple[float, float, str]:
     by_mode: dict[str, list[float]] = {}
     analyse_t = []
     for _ in range(rounds):
-        for mode, (wall, _) in decode_round(path)[0].items():
-            by_mode.setdefault(mode, []).append(wall)
+        decode_round(path, by_mode)
         t0 = time.perf_counter()
         analyze_video(path)
         analyse_t.append(time.perf_counter() - t0)

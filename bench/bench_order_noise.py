@@ -23,17 +23,14 @@ from pathlib import Path
 import numpy as np
 
 import camreasoner.observer.track as track_module
-from camreasoner.core.errors import CamReasonerError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_real_footage import (  # noqa: E402
-    HELDOUT_BATCHES,
-    REAL_SHOTS,
     chosen_sets,
+    chosen_shot_batches,
     make_set,
     observe,
     read_observer,
-    real_shot_clips,
     score_set,
     synthetic_clips,
 )
@@ -70,13 +67,7 @@ def main() -> None:
     plan = []
     for name, source, role, seed in chosen_sets(only, args.rendered_seed):
         plan.append((f"{name} {role} {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
-    for label, role, shots in (("real shots (by eye)", "informed", REAL_SHOTS), *HELDOUT_BATCHES):
-        if only and ("real" if shots == REAL_SHOTS else "heldout") not in only:
-            continue
-        try:
-            plan.append((f"{label} ({role})", real_shot_clips(shots)))
-        except CamReasonerError as exc:  # a batch whose clips are absent is skipped, as there
-            print(f"note: {label} skipped ({exc})", file=sys.stderr)
+    plan += [(f"{label} ({role})", clips) for label, role, _, clips in chosen_shot_batches(only)]
     figures: dict[str, list[dict]] = {label: [] for label, _ in plan}
     for order in range(args.orders):
         for label, clips in plan:  # each set's orders drawn afresh: the same whatever else runs

@@ -64,10 +64,11 @@ REAL_SHOTS = DATA / "real_shots.jsonl"
 HELDOUT_SHOTS = DATA / "heldout_shots.jsonl"
 HELDOUT2_SHOTS = DATA / "heldout2_shots.jsonl"
 HELDOUT3_SHOTS = DATA / "heldout3_shots.jsonl"
-# The held-out batches of real shots: (label, role, labels file).
-HELDOUT_BATCHES = (("held-out real shots (by eye)", "informed", HELDOUT_SHOTS),
-                   ("held-out real shots, 2nd", "report", HELDOUT2_SHOTS),
-                   ("held-out real shots, 3rd", "report", HELDOUT3_SHOTS))
+# The batches of hand-labelled real shots: (label, role, the ``--only`` name that picks it, labels file).
+SHOT_BATCHES = (("real shots (by eye)", "informed", "real", REAL_SHOTS),
+                ("held-out real shots (by eye)", "informed", "heldout", HELDOUT_SHOTS),
+                ("held-out real shots, 2nd", "report", "heldout", HELDOUT2_SHOTS),
+                ("held-out real shots, 3rd", "report", "heldout", HELDOUT3_SHOTS))
 # (name, source or "rendered", role, seed). Calibration seeds may be tuned on; report seeds never.
 SETS = (
     ("vtest", "vtest", "calibration", 1101),
@@ -120,6 +121,20 @@ def real_shot_clips(path: Path = REAL_SHOTS) -> list[Clip]:
     out = []
     for lab in read_labels(path):
         out.append(Clip(sample_clip(lab.path), lab.primitives, lab.extra["start"], lab.extra["end"]))
+    return out
+
+
+def chosen_shot_batches(only: set[str]) -> list[tuple[str, str, Path, list[Clip]]]:
+    """``SHOT_BATCHES`` named in ``only`` (all when empty) as (label, role, labels file, clips); a
+    batch whose clips are absent (a Debian package not installed) is skipped with a note."""
+    out = []
+    for label, role, name, path in SHOT_BATCHES:
+        if only and name not in only:
+            continue
+        try:
+            out.append((label, role, path, real_shot_clips(path)))
+        except CamReasonerError as exc:
+            print(f"note: {label} skipped ({exc})", file=sys.stderr)
     return out
 
 
@@ -263,15 +278,7 @@ def main() -> None:
     for name, source, role, seed in chosen_sets(only, args.rendered_seed):
         label = f"{name} semi-real" if source != "rendered" else "rendered (synth, effects on)"
         plan.append((label, role, f"seed {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
-    if (not only or "real" in only) and REAL_SHOTS.is_file():
-        plan.append(("real shots (by eye)", "informed", REAL_SHOTS.name, real_shot_clips()))
-    for label, role, shots in HELDOUT_BATCHES:
-        if only and "heldout" not in only:
-            break
-        try:
-            plan.append((label, role, shots.name, real_shot_clips(shots)))
-        except CamReasonerError as exc:
-            print(f"note: {label} skipped ({exc})", file=sys.stderr)
+    plan += [(label, role, path.name, clips) for label, role, path, clips in chosen_shot_batches(only)]
     print(f"{'set':<30} {'role':<12} {'from':<16} {'clips':>5} {'reader':<10} {'exact':>6} "
           f"{'falseY/clip':>11} {'missedY':>7} {'bal.acc':>7} {'meanAP':>6}")  # fmt: skip
     for label, role, origin, clips in plan:
