@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -55,14 +56,16 @@ def test_relative_links_and_images_resolve(page):
     assert not missing, f"{page.name}: links to missing files {missing}"
 
 
-def _slugs(page: Path) -> set[str]:
-    """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+@cache
+def _slugs(page: Path) -> frozenset[str]:
+    """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces as hyphens
+    (each page read once)."""
     slugs = set()
     for line in page.read_text(encoding="utf-8").splitlines():
         if line.startswith("#"):
             title = line.lstrip("#").strip().lower()
             slugs.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
-    return slugs
+    return frozenset(slugs)
 
 
 @pytest.mark.parametrize("page", _pages(), ids=lambda p: p.name)
