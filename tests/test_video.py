@@ -75,6 +75,22 @@ def test_truncated_stream_warns_and_keeps_what_decodes(tmp_path):
     assert reader.warnings and "cut.mkv" in reader.warnings[0]
 
 
+def test_an_avi_cut_before_its_index_is_reported_by_its_frame_count(tmp_path):
+    """An AVI's index sits at its end: cut off, FFmpeg estimates a duration from what is left (near
+    where decoding stops), but the header still counts every frame, and that count gives it away."""
+    full = write_clip(tmp_path / "full.avi", render_clip("Pan_Left", 40), fps=12, codec="mpeg4")
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.8)])
+    info = probe(cut)
+    reader = VideoReader(cut, fps=None)
+    frames = list(reader)
+    assert info.frames == 40 and info.duration < 3.0 and frames[-1].time > info.duration - 1.0
+    assert info.declared_length == pytest.approx(40 / 12)
+    assert reader.warnings and "cut.avi" in reader.warnings[0] and "truncated" in reader.warnings[0]
+    whole = VideoReader(full, fps=None)
+    assert len(list(whole)) == 40 and whole.warnings == []
+
+
 def test_a_matroska_file_whose_frames_start_late_is_read_whole(tmp_path):
     """Frames stamped from 10 s on (a cut that kept its timestamps): Matroska's duration counts from
     0 s, so the stream is 1.5 s long from its first frame, not 11.5 s, and no frame is missing."""

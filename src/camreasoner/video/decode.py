@@ -33,6 +33,13 @@ class VideoInfo:
     rotation: int
     codec: str
 
+    @property
+    def declared_length(self) -> float | None:
+        """Seconds the header promises: the longer of its duration and its frame count over the frame
+        rate (an AVI cut before its index keeps the count but not the duration). None: neither."""
+        lengths = [x for x in (self.duration, self.frames / self.fps if self.frames else None) if x]
+        return max(lengths) if lengths else None
+
 
 def open_video(path: str | os.PathLike[str]):
     import av

@@ -184,15 +184,16 @@ class VideoReader:
     def _check_truncated(self, last_time: float | None, taken: int) -> None:
         info = self.info
         assert info is not None
-        if self.warnings or last_time is None or info.duration is None:
+        declared = info.declared_length
+        if self.warnings or last_time is None or declared is None:
             return
         if self.truncated:
             return
-        expected_end = info.duration if self.end is None else min(self.end, info.duration)
+        expected_end = declared if self.end is None else min(self.end, declared)
         gap = expected_end - last_time
         if gap > max(1.0, 5.0 / info.fps) and gap > 0.1 * expected_end:
             self.warnings.append(
-                f"{self.path}: stream ends at {last_time:.2f} s of a declared {info.duration:.2f} s "
+                f"{self.path}: stream ends at {last_time:.2f} s of a declared {declared:.2f} s "
                 f"(truncated or corrupt); analysed the {taken} frames that decoded"
             )
 
