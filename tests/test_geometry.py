@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 from observer_scenes import STEPS, H, W, point_cloud, pose, project, render, rot
 
-from camreasoner.observer.geometry import estimate_pair, integrate_pairs, intrinsics, track_points
+from camreasoner.observer.geometry import (
+    estimate_pair,
+    fixed_on_frame,
+    integrate_pairs,
+    intrinsics,
+    track_points,
+)
 from camreasoner.observer.geometry.models import (
     apply_homography,
     decompose_rotation_zoom,
@@ -15,6 +21,7 @@ from camreasoner.observer.geometry.models import (
     rotation_excess,
     translation_cues,
 )
+from camreasoner.observer.geometry.tracks import detect_points
 
 # primitive -> (attribute of PairMotion, index or None, expected sign)
 EXPECT = {
@@ -94,6 +101,48 @@ def test_moving_objects_are_kept_out_of_the_camera_estimate():
     m = estimate_pair(p0, p1, (W, H))
     assert m.model == "homography" and m.pan == pytest.approx(0.02, abs=2e-3)
     assert m.rigid_share < 0.9
+
+
+def _band(n: int) -> np.ndarray:
+    """Points of a line of burned-in text near the bottom of the frame."""
+    rng = np.random.default_rng(7)
+    return np.stack([rng.uniform(0.15 * W, 0.85 * W, n), rng.uniform(H - 30, H - 12, n)], axis=1)
+
+
+def test_text_fixed_on_the_frame_over_a_slow_tilt_is_left_out():
+    """A band of text holding 30% of the tracks over a tilt of about 2 px per pair: as parallax (the
+    text still, as if infinitely far) it would read as a pedestal."""
+    X = point_cloud(seed=4)
+    p0 = project(X, np.eye(3), np.zeros(3))[:100]
+    p1 = project(X, rot("x", 0.006), np.zeros(3))[:100]
+    band = _band(40)
+    q0, q1 = np.concatenate([p0, band]), np.concatenate([p1, band + 0.01])
+    fixed = fixed_on_frame(q0, q1, (W, H))
+    assert fixed[len(p0):].all() and not fixed[: len(p0)].any()
+    m = estimate_pair(q0, q1, (W, H))
+    assert m.model == "homography" and m.tilt == pytest.approx(0.006, abs=1e-3) and m.translation == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("half_w, half_h", [(0.2, 0.2), (0.35, 0.4)])
+def test_a_still_background_behind_a_moving_subject_is_not_an_overlay(half_w, half_h):
+    """A subject crossing the middle of a fixed camera's view, small or covering the frame's height
+    but for a band above and below it: the still background in those bands is no overlay (the still
+    background beside the subject says the scene is still)."""
+    X = point_cloud(seed=4)
+    p0 = project(X, np.eye(3), np.zeros(3))[:120]
+    inside = (np.abs(p0[:, 0] - W / 2) < half_w * W) & (np.abs(p0[:, 1] - H / 2) < half_h * H)
+    p1 = p0.copy()
+    p1[inside] += (5.0, 1.0)
+    assert inside.sum() >= 12 and not fixed_on_frame(p0, p1, (W, H)).any()
+
+
+def test_corners_near_excluded_points_are_not_detected():
+    img = render(np.eye(3), np.zeros(3))
+    pts = detect_points(img, 120)
+    hidden = pts[:10]
+    kept = detect_points(img, 120, exclude=hidden)
+    near = np.linalg.norm(kept[:, None, :] - hidden[None, :, :], axis=2).min(axis=1)
+    assert len(kept) < len(pts) and near.min() > 4.0
 
 
 def test_tracks_on_a_warped_real_image_follow_the_homography():

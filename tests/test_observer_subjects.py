@@ -1,10 +1,12 @@
 """The observer on footage with independently moving subjects, and on mirrored clips.
 
 A textured rectangle over a third of a static rendered scene is a subject, not camera motion; a
-virtual pan over vtest.avi's walkers is a pan, not a truck; a clip and its mirror image get
-mirrored scores (opposite primitives share their calibration).
+virtual pan over vtest.avi's walkers is a pan, not a truck, and a tilt under burned-in subtitles a
+tilt, not a pedestal; a clip and its mirror image get mirrored scores (opposite primitives share
+their calibration).
 """
 
+import cv2
 import numpy as np
 import pytest
 from observer_scenes import texture
@@ -74,6 +76,34 @@ def test_a_pan_under_walkers_reads_as_a_pan_not_a_truck(tmp_path, primitive, sta
     assert reading.primitives[primitive], (reading.scores, reading.measurements["cues"])
     assert not reading.primitives["Move_Left"] and not reading.primitives["Move_Right"], reading.scores
     assert reading.answer == primitive
+
+
+def _subtitled(frame: np.ndarray) -> np.ndarray:
+    """``frame`` with two lines of subtitles on a dark box burned in near its bottom."""
+    img = frame.copy()
+    h, w = img.shape[:2]
+    cv2.rectangle(img, (w // 8, h - 44), (w - w // 8, h - 6), (0, 0, 0), -1)
+    for k, text in enumerate(("Keep the camera rolling.", "Not yet. Wait for it.")):
+        cv2.putText(img, text, (w // 8 + 8, h - 30 + 17 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1,
+                    cv2.LINE_AA)
+    return img
+
+
+@pytest.mark.parametrize("primitive, start", [("Tilt_Up", 2.0), ("Tilt_Down", 20.0)])
+def test_a_tilt_under_burned_in_subtitles_reads_as_a_tilt_not_a_pedestal(tmp_path, primitive, start):
+    """The text stays put while the scene moves under it, as an infinitely far layer would under a
+    pedestal; it is left out of the camera estimate (and the scene's corners are tracked around it)."""
+    opts = RealcamOptions()
+    src = probe_source(sample_clip("vtest"), opts.seconds + start)
+    n = opts.n_frames
+    windows = place_windows(window_path(primitive, 0.2, n), src, opts, np.random.default_rng(0))
+    frames = read_source_frames(src, start + np.arange(n) / opts.fps)
+    views = [_subtitled(render_window(f, win, (opts.width, opts.height))) for f, win in zip(frames, windows, strict=True)]
+    path = tmp_path / f"{primitive}.mp4"
+    write_mp4(path, views, opts.fps, crf=12)
+    reading = analyze_video(path)
+    assert reading.answer == primitive, (reading.scores, reading.measurements["cues"])
+    assert not reading.primitives["Move_Up"] and not reading.primitives["Move_Down"], reading.scores
 
 
 @pytest.mark.parametrize("primitive, axis", [("Move_Left", 1), ("Roll_Clockwise", 1), ("Pan_Right", 1),

@@ -9,11 +9,12 @@ import numpy as np
 _LK = dict(winSize=(11, 11), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
 
 
-def detect_points(image: np.ndarray, max_points: int = 400) -> np.ndarray:
+def detect_points(image: np.ndarray, max_points: int = 400, exclude: np.ndarray | None = None) -> np.ndarray:
     """The best corner of each cell of a regular grid with about ``max_points`` cells: (N, 2) float32.
 
     One point per cell spreads the tracks over the whole frame (far background as well as near
-    objects, which the parallax test needs); cells without texture give none.
+    objects, which the parallax test needs); cells without texture give none. ``exclude``: points
+    ((M, 2) px) around which, within one cell, no corner is taken (an overlay fixed on the frame).
     """
     small = cv2.pyrDown(image)  # the corner response at half size: 4x cheaper, same cells
     h, w = small.shape[:2]
@@ -22,6 +23,11 @@ def detect_points(image: np.ndarray, max_points: int = 400) -> np.ndarray:
     if rows == 0 or cols == 0:
         return np.zeros((0, 2), np.float32)
     response = cv2.cornerMinEigenVal(small, 3)
+    if exclude is not None and len(exclude):
+        hidden = np.zeros((h, w), np.uint8)
+        for x, y in np.asarray(exclude, np.float64) / 2.0:
+            cv2.circle(hidden, (int(round(x)), int(round(y))), cell, 1, -1)
+        response[hidden.astype(bool)] = 0.0
     blocks = response[: rows * cell, : cols * cell].reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3)
     blocks = blocks.reshape(rows, cols, cell * cell)
     best = blocks.argmax(axis=-1)
@@ -34,7 +40,7 @@ def detect_points(image: np.ndarray, max_points: int = 400) -> np.ndarray:
 
 
 def track_points(prev: np.ndarray, nxt: np.ndarray, max_points: int = 400, fb_threshold: float = 0.7,
-                 start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 start: np.ndarray | None = None, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Track corners of ``prev`` into ``nxt`` (grey uint8 images of one size).
 
     ``start``: points to track (e.g. the previous pair's tracked points, to skip corner detection);
@@ -43,7 +49,7 @@ def track_points(prev: np.ndarray, nxt: np.ndarray, max_points: int = 400, fb_th
     Returns ``(p0, p1)``, two (N, 2) float32 arrays of matched x, y positions that passed the
     forward-backward check (the backward track lands within ``fb_threshold`` px of the start).
     """
-    p0 = start if start is not None and len(start) >= max_points // 2 else detect_points(prev, max_points)
+    p0 = start if start is not None and len(start) >= max_points // 2 else detect_points(prev, max_points, exclude)
     p0 = np.ascontiguousarray(p0, dtype=np.float32)
     if len(p0) == 0:
         return p0, p0.copy()

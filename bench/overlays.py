@@ -1,0 +1,102 @@
+"""Burned-in text over the clips of a generated set, as broadcast, CCTV and stock footage carry it.
+
+Each clip gets one kind, drawn from the set's seed and the clip's index: a corner logo, a running
+timestamp, a two-line subtitle band on a dark box, or a logo and a timestamp. Position, size and
+text vary from clip to clip. The overlay is drawn on every frame at the same place, so it stays
+fixed on the frame while the virtual camera moves the scene under it; the labels do not change.
+
+    overlay_set(Path(".../vtest.avi"), Path("/tmp/realfoot/vtest+text_2101"), seed=2101, clips=40)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from camreasoner.formats.labels import ClipLabel
+from camreasoner.synth.dataset import clip_name
+from camreasoner.synth.realcam import RealcamOptions, probe_source, synthesize_realcam_clip
+from camreasoner.synth.writer import write_mp4
+
+KINDS = ("logo", "clock", "subtitles", "logo+clock")
+WORDS = ("NEWS 24", "CAM-3", "LIVE", "SPORT HD", "stock footage", "TV5", "ARCHIVE")
+LINES = ("So where are we going now?", "Somewhere with better light.", "Did you see that?",
+         "Keep the camera rolling.", "Not yet. Wait for it.", "It was here a minute ago.")
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def _logo(img: np.ndarray, text: str, scale: float, right: bool, bottom: bool) -> None:
+    h, w = img.shape[:2]
+    (tw, th), _ = cv2.getTextSize(text, FONT, scale, 2)
+    x = w - tw - 6 if right else 6
+    y = h - 8 if bottom else th + 6
+    cv2.putText(img, text, (x, y), FONT, scale, (255, 255, 255), 2, cv2.LINE_AA)
+
+
+def _clock(img: np.ndarray, frame: int, fps: float, corner: int, start_s: int) -> None:
+    h, w = img.shape[:2]
+    s = start_s + frame / fps
+    text = f"2026-12-07 {int(s // 3600) % 24:02d}:{int(s // 60) % 60:02d}:{int(s) % 60:02d}.{int(s * 100) % 100:02d}"
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_PLAIN, 1.0, 1)
+    x = 6 if corner % 2 == 0 else w - tw - 6
+    y = th + 6 if corner < 2 else h - 8
+    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_PLAIN, 1.0, (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def _subtitles(img: np.ndarray, lines: tuple[str, str]) -> None:
+    h, w = img.shape[:2]
+    scale = 0.45
+    sizes = [cv2.getTextSize(t, FONT, scale, 1)[0] for t in lines]
+    width = max(s[0] for s in sizes) + 16
+    x0 = max(0, (w - width) // 2)
+    cv2.rectangle(img, (x0, h - 48), (min(w, x0 + width), h - 6), (0, 0, 0), -1)
+    for k, (text, (tw, _)) in enumerate(zip(lines, sizes, strict=True)):
+        cv2.putText(img, text, ((w - tw) // 2, h - 32 + 18 * k), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def draw_overlays(frames: list[np.ndarray], fps: float, seed: int, index: int) -> tuple[str, list[np.ndarray]]:
+    """The clip's overlay kind and its frames (RGB uint8) with that overlay drawn on each."""
+    rng = np.random.default_rng([seed, index])
+    kind = str(rng.choice(KINDS))
+    logo = (str(rng.choice(WORDS)), float(rng.uniform(0.45, 0.8)), bool(rng.random() < 0.5), bool(rng.random() < 0.5))
+    corner, start_s = int(rng.integers(4)), int(rng.integers(0, 86_400))
+    if "logo" in kind and corner == 2 * logo[3] + logo[2]:
+        corner = 3 - corner  # the timestamp in another corner than the logo
+    lines = tuple(str(t) for t in rng.choice(LINES, 2, replace=False))
+    out = []
+    for k, frame in enumerate(frames):
+        img = np.ascontiguousarray(frame).copy()
+        if "logo" in kind:
+            _logo(img, *logo)
+        if "clock" in kind:
+            _clock(img, k, fps, corner, start_s)
+        if kind == "subtitles":
+            _subtitles(img, lines)
+        out.append(img)
+    return kind, out
+
+
+def overlay_set(source: Path, out: Path, seed: int, clips: int) -> Path:
+    """The semi-real set that ``camreasoner synth --from-video SOURCE --clips CLIPS --seed SEED``
+    writes, each clip with burned-in text drawn on its rendered frames before its one encoding (the
+    clips differ from that set's only by the text), in ``out``: ``labels.jsonl`` (written last;
+    the set is reused when it is there) and ``overlays.json`` (each clip's kind)."""
+    if (out / "labels.jsonl").is_file():
+        return out
+    opts = RealcamOptions()
+    sources = [probe_source(source, opts.seconds)]
+    kinds, records = {}, []
+    for index in range(clips):
+        clip = synthesize_realcam_clip(index, seed, opts, sources)
+        kind, frames = draw_overlays(clip.frames, opts.fps, seed, index)
+        rel = clip_name(seed, index)
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_mp4(out / rel, frames, opts.fps, crf=opts.crf)
+        kinds[rel] = kind
+        records.append(ClipLabel(rel, clip.labels, clip.record_extra(seed, opts)).to_record())
+    (out / "overlays.json").write_text(json.dumps(kinds, indent=1))
+    (out / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return out
