@@ -93,7 +93,7 @@ TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101),
             "bikes.mp4's first shot), so their figures are not held-out ones; the held-out shots, labelled "
             "before any reader ran on them, were first read with the local-motion shrink on Static too, which "
             "silenced a still screencast (exact 0.250, missed Yes 1.000); Static was then exempted, so they "
-            "informed that one change; the rule for text fixed on the frame (LayerOptions.pinned ...) was "
+            "informed that one change; the rule for text fixed on the frame (geometry.overlays) was "
             "chosen on vtest+text seed 1101, vtest seed 4242, rendered design seed 11 and the real shots; its "
             "first form was also read on the held-out shots and rendered seed 3103, and two of its conditions "
             "came after that read (the extents, from tree.avi's hand shot; the top and bottom bands, from a "

@@ -12,6 +12,7 @@ from camreasoner.observer.geometry import (
     fixed_on_frame,
     integrate_pairs,
     intrinsics,
+    scene_tracks,
     track_points,
 )
 from camreasoner.observer.geometry.models import (
@@ -117,9 +118,10 @@ def test_text_fixed_on_the_frame_over_a_slow_tilt_is_left_out():
     p1 = project(X, rot("x", 0.006), np.zeros(3))[:100]
     band = _band(40)
     q0, q1 = np.concatenate([p0, band]), np.concatenate([p1, band + 0.01])
+    assert estimate_pair(q0, q1, (W, H)).model == "essential"  # with the text: a pedestal
     fixed = fixed_on_frame(q0, q1, (W, H))
     assert fixed[len(p0):].all() and not fixed[: len(p0)].any()
-    m = estimate_pair(q0, q1, (W, H))
+    m = estimate_pair(q0[~fixed], q1[~fixed], (W, H))
     assert m.model == "homography" and m.tilt == pytest.approx(0.006, abs=1e-3) and m.translation == (0.0, 0.0, 0.0)
 
 
@@ -134,6 +136,20 @@ def test_a_still_background_behind_a_moving_subject_is_not_an_overlay(half_w, ha
     p1 = p0.copy()
     p1[inside] += (5.0, 1.0)
     assert inside.sum() >= 12 and not fixed_on_frame(p0, p1, (W, H)).any()
+
+
+def test_scene_tracks_leave_burned_in_text_out_and_track_the_scene_around_it():
+    a, b = render(np.eye(3), np.zeros(3)), render(rot("x", 0.008), np.zeros(3))  # a slow tilt
+    for img in (a, b):
+        cv2.rectangle(img, (40, H - 44), (W - 40, H - 6), 0, -1)
+        cv2.putText(img, "Keep the camera rolling.", (48, H - 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1, cv2.LINE_AA)
+    def on_box(p: np.ndarray) -> np.ndarray:
+        return (p[:, 0] > 40) & (p[:, 0] < W - 40) & (p[:, 1] > H - 44) & (p[:, 1] < H - 6)
+
+    p0, p1 = track_points(a, b, 120)
+    q0, q1 = scene_tracks(a, b, 120)
+    assert on_box(p0).sum() >= 5 and not on_box(q0).any()
+    assert len(q0) >= (~on_box(p0)).sum() - 5  # the scene keeps its tracks, but for a few at the box's edge
 
 
 def test_corners_near_excluded_points_are_not_detected():

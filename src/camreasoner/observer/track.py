@@ -7,8 +7,8 @@ frames at the default 4 fps; at a higher rate, frame ``k`` and frame ``k - m`` (
 steps), so the sample splits into ``m`` interleaved chains, each a 4-fps reading of its own (see
 :func:`pair_spacing`). A pair whose two frames lie in different shots is kept in the series but
 never measured (``cut``); so is a pair across a grey-level histogram jump (a cut the shot
-detector's minimum shot length let through). Where a pair's tracks find text fixed on the frame
-(:func:`~camreasoner.observer.geometry.fixed_on_frame`), its corners are detected again around it.
+detector's minimum shot length let through). Text fixed on the frame (subtitles, a logo) is kept
+out of every pair's tracks (:func:`~camreasoner.observer.geometry.scene_tracks`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from camreasoner.core.errors import CamReasonerError
 from camreasoner.observer.geometry import (
     PairMotion,
     estimate_pair,
-    fixed_on_frame,
     intrinsics,
     is_local,
-    track_points,
+    scene_tracks,
 )
 from camreasoner.video.decode import VideoInfo
 from camreasoner.video.reader import Frame, VideoReader, check_fps, prefetch
@@ -218,10 +217,7 @@ def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame
         pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
                                  PairMotion(dt=dt, n_tracks=0), cut=True, chain=chain))
         return
-    p0, p1 = track_points(prev.image, frame.image, options.max_points)
-    fixed = fixed_on_frame(p0, p1, size)
-    if fixed.any():  # burned-in text or a logo: the scene's corners, as if it were not there
-        p0, p1 = track_points(prev.image, frame.image, options.max_points, exclude=p0[fixed])
+    p0, p1 = scene_tracks(prev.image, frame.image, options.max_points)
     pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
                              estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size)), chain=chain))
 

@@ -12,9 +12,6 @@ clearly dominate (a subject holds a large share of the tracks or of the frame), 
 conflict. The camera layer's ``extent`` (the share of the whole frame's grid cells its tracks reach)
 says how much of the frame the camera estimate rests on: a figure filling a still shot against a
 backdrop too dark or plain to track can be all the tracks there are.
-
-Before any of this, :func:`fixed_on_frame` finds tracks fixed on the frame while the scene moves
-under them (burned-in text, a logo): to parallax they look infinitely far, so they are left out.
 """
 
 from __future__ import annotations
@@ -65,28 +62,6 @@ class LayerOptions:
     extent_grid: tuple[int, int] = (6, 6)
     """Cells (columns, rows) over which the camera layer's extent is counted: the whole frame, cells
     without tracks included."""
-    pinned: float = 0.0004
-    """Text fixed on the frame (:func:`fixed_on_frame`): a track moving less than this is pinned."""
-    min_pinned: int = 3
-    """Pinned tracks that start the search for fixed ones."""
-    scene_motion: float = 0.003
-    """A track is still against the scene where the scene's homography moves it by at least this ..."""
-    fixed_ratio: float = 0.2
-    """... and it moves less than this share of that."""
-    overlay_band: float = 0.25
-    """Still tracks within this share of the height of the top or bottom edge are fixed: logos,
-    timestamps, subtitles and tickers sit there (nearer the middle a still point amid a moving scene
-    is as likely the far end of a dolly)."""
-    still_outside: float = 0.2
-    """Nothing is fixed when at least this share of the still tracks (and ``min_pinned``) lie outside
-    the bands: a still scene (a fixed camera, a large subject moving in front of it), not an overlay."""
-    fixed_extent: float = 0.25
-    """Nothing is fixed when the fixed tracks reach more than this share of the cells of a
-    ``fixed_grid`` over the frame (an overlay is small) ..."""
-    fixed_grid: tuple[int, int] = (12, 12)
-    """See ``fixed_extent``."""
-    scene_extent: float = 0.5
-    """... or the scene's tracks less than this share of ``extent_grid``'s (it moves all over the frame)."""
 
 
 @dataclass
@@ -212,45 +187,6 @@ def motion_layers(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
     camera = out.camera_share
     out.conflict = biggest_subject >= opts.conflict_share and camera / (camera + biggest_subject) < opts.conflict_dominance
     return out
-
-
-def fixed_on_frame(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
-                   options: LayerOptions | None = None) -> np.ndarray:
-    """Tracks fixed on the frame while the scene moves under them: burned-in text, a logo, a
-    timestamp (to parallax they look infinitely far).
-
-    Only when ``min_pinned`` tracks are pinned (move less than ``pinned``): the homography of the
-    others (the scene) is fitted, and a track is *still* when that homography would move it by at
-    least ``scene_motion`` and it moves less than ``fixed_ratio`` of that (an overlay's edge, where
-    the tracking window also sees the scene, moves a little). Still tracks in the top or bottom
-    ``overlay_band`` are fixed, unless still tracks outside the bands say the scene itself is still
-    there (``still_outside``), the fixed tracks are not fewer than the scene's, reach more than
-    ``fixed_extent`` of the frame, or the scene's reach less than ``scene_extent`` of it."""
-    opts = options or LayerOptions()
-    diag = float(np.hypot(*size))
-    motion = np.linalg.norm(p1 - p0, axis=1)
-    pinned = motion < opts.pinned * diag
-    fixed = np.zeros(len(p0), bool)
-    if int(pinned.sum()) < opts.min_pinned or int((~pinned).sum()) < 2 * opts.min_points:
-        return fixed
-    others = np.flatnonzero(~pinned)
-    H, mask = cv2.findHomography(p0[others], p1[others], cv2.RANSAC, opts.ransac * diag, maxIters=200,
-                                 confidence=0.99)
-    if H is None:
-        return fixed
-    scene = others[mask.ravel().astype(bool)]
-    predicted = np.linalg.norm(_apply(H, p0) - p0, axis=1)
-    h = size[1]
-    in_band = np.minimum(p0[:, 1], h - p0[:, 1]) < opts.overlay_band * h
-    still = (predicted >= opts.scene_motion * diag) & (motion < opts.fixed_ratio * predicted)
-    still[scene] = False
-    fixed = still & in_band
-    outside = int((still & ~in_band).sum())
-    still_scene = outside >= max(opts.min_pinned, opts.still_outside * int(still.sum()))
-    if still_scene or fixed.sum() >= len(scene) or extent(p0[fixed], size, opts.fixed_grid) > opts.fixed_extent \
-            or extent(p0[scene], size, opts.extent_grid) < opts.scene_extent:
-        fixed[:] = False
-    return fixed
 
 
 def _parallax_possible(residual: np.ndarray, flow: np.ndarray, radial: np.ndarray, opts: LayerOptions) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from camreasoner.observer.geometry.layers import LayerOptions, fixed_on_frame, motion_layers
+from camreasoner.observer.geometry.layers import LayerOptions, motion_layers
 
 DEFAULT_HFOV_DEG = 60.0
 
@@ -362,9 +362,6 @@ def _without_subjects(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], out
                       opts: PairOptions, layer_options: LayerOptions | None) -> tuple[np.ndarray, np.ndarray]:
     """Split the tracks into motion layers (recorded on ``out``) and drop the subjects' tracks,
     unless too few would be left."""
-    fixed = fixed_on_frame(p0, p1, size, layer_options)
-    if fixed.any():
-        p0, p1 = p0[~fixed], p1[~fixed]
     layers = motion_layers(p0, p1, size, layer_options)
     out.layers, out.camera_share, out.conflict = len(layers.share), layers.camera_share, layers.conflict
     out.extent = layers.extent
