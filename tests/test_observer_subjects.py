@@ -76,6 +76,7 @@ def test_a_pan_under_walkers_reads_as_a_pan_not_a_truck(tmp_path, primitive, sta
     assert reading.primitives[primitive], (reading.scores, reading.measurements["cues"])
     assert not reading.primitives["Move_Left"] and not reading.primitives["Move_Right"], reading.scores
     assert reading.answer == primitive
+    assert reading.measurements["layers"]["overlay_share"] == 0.0  # no text there
 
 
 def _subtitled(frame: np.ndarray) -> np.ndarray:
@@ -104,6 +105,8 @@ def test_a_tilt_under_burned_in_subtitles_reads_as_a_tilt_not_a_pedestal(tmp_pat
     reading = analyze_video(path)
     assert reading.answer == primitive, (reading.scores, reading.measurements["cues"])
     assert not reading.primitives["Move_Up"] and not reading.primitives["Move_Down"], reading.scores
+    assert reading.measurements["layers"]["overlay_share"] >= 0.5
+    assert "Text or a logo fixed on the frame" in reading.observation
 
 
 @pytest.mark.parametrize("primitive, axis", [("Move_Left", 1), ("Roll_Clockwise", 1), ("Pan_Right", 1),

@@ -168,10 +168,12 @@ def measure_video(path: str | os.PathLike[str], options: ObserverOptions
 
 def layer_summary(cues: ClipCues) -> dict[str, Any]:
     """The ``layers`` entry of the measurements: mean motion layers per pair, the camera layer's
-    and the moving subjects' shares of the tracks, the share of pairs in conflict and the verdict."""
+    and the moving subjects' shares of the tracks, the share of pairs in conflict and the verdict,
+    the shares of local pairs and of pairs with text fixed on the frame left out."""
     return {"count": round(cues.layers, 2), "camera_share": round(cues.camera_share, 3),
             "subject_share": round(cues.subject_share, 3), "conflict_share": round(cues.conflict_share, 3),
-            "conflict": bool(cues.conflict), "local_share": round(cues.local_share, 3)}
+            "conflict": bool(cues.conflict), "local_share": round(cues.local_share, 3),
+            "overlay_share": round(cues.overlay_share, 3)}
 
 
 def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], warnings: list[str],

@@ -135,6 +135,11 @@ def observation_text(cues: ClipCues, frames: int, span: float, moving_share: flo
             out.append(sentence)
     if moving_share >= 0.05:
         out.append(f"{moving_share * 100:.0f}% of tracked points move on their own and are left out.")
+    if cues.overlay_share >= 0.3:  # a pair or two of a short shot may be chance
+        out.append(
+            f"Text or a logo fixed on the frame stays put while the scene moves in {cues.overlay_share * 100:.0f}% "
+            "of frame pairs; it is left out."
+        )
     if cues.conflict:
         out.append(
             f"The evidence conflicts: a moving subject covers much of the frame (no motion layer dominates in "

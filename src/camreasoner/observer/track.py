@@ -217,9 +217,10 @@ def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame
         pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
                                  PairMotion(dt=dt, n_tracks=0), cut=True, chain=chain))
         return
-    p0, p1 = scene_tracks(prev.image, frame.image, options.max_points)
-    pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
-                             estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size)), chain=chain))
+    p0, p1, overlay = scene_tracks(prev.image, frame.image, options.max_points)
+    motion = estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size))
+    motion.overlay = overlay
+    pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number, motion, chain=chain))
 
 
 def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:

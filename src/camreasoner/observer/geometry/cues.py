@@ -30,7 +30,8 @@ class ClipCues:
     camera layer; ``subject_share``: mean share left out as moving subjects; ``conflict_share``:
     pairs where no layer clearly dominates (see :mod:`.layers`), ``conflict``: for most of the clip;
     ``local_share``: pairs whose camera layer's tracks reach less than ``ClipOptions.local_extent``
-    of the frame (the motion is seen on a part of the frame only).
+    of the frame (the motion is seen on a part of the frame only); ``overlay_share``: pairs where
+    text fixed on the frame (subtitles, a logo) was found and left out.
     """
 
     duration: float = 0.0
@@ -64,6 +65,7 @@ class ClipCues:
     conflict_share: float = 0.0
     conflict: bool = False
     local_share: float = 0.0
+    overlay_share: float = 0.0
     foe_x: float | None = None
     foe_y: float | None = None
 
@@ -184,6 +186,7 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
     cues.conflict_share = float(np.mean([p.conflict for p in ok]))
     cues.conflict = cues.conflict_share >= opts.conflict_pairs
     cues.local_share = float(np.mean([is_local(p, opts) for p in ok]))
+    cues.overlay_share = float(np.mean([p.overlay for p in ok]))
     tz = trans[:, 2].sum()
     if abs(tz) > 1e-9 and abs(cues.dolly) > 0.5 * np.abs(trans).sum(axis=0).max():
         cues.foe_x = float(0.5 + focal * trans[:, 0].sum() / tz / w)

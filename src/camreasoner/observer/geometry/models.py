@@ -272,7 +272,8 @@ class PairMotion:
     share of the median motion; ``rigid_share``: tracks consistent with the camera model;
     ``layers``: motion layers found, ``camera_share``: the camera layer's share of the tracks,
     ``subject_share``: tracks left out as moving subjects, ``conflict``: no layer clearly dominates,
-    ``extent``: the share of the frame's cells the camera layer's tracks reach.
+    ``extent``: the share of the frame's cells the camera layer's tracks reach; ``overlay``: text
+    fixed on the frame was found among the pair's tracks and left out (see :mod:`.overlays`).
     """
 
     dt: float
@@ -294,6 +295,7 @@ class PairMotion:
     subject_share: float = 0.0
     conflict: bool = False
     extent: float = 1.0
+    overlay: bool = False
     extra: dict[str, float] = field(default_factory=dict)
 
 

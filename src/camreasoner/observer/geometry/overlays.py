@@ -96,15 +96,15 @@ def fixed_on_frame(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
 
 
 def scene_tracks(prev: np.ndarray, nxt: np.ndarray, max_points: int,
-                 options: OverlayOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~.tracks.track_points` of ``prev -> nxt`` without text fixed on the frame: where some is
-    found, the corners are detected again with its neighbourhood left out, and any fixed tracks
-    still among them are dropped."""
+                 options: OverlayOptions | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """:func:`~.tracks.track_points` of ``prev -> nxt`` without text fixed on the frame, and whether
+    some was found: then the corners are detected again with its neighbourhood left out, and any
+    fixed tracks still among them are dropped."""
     p0, p1 = track_points(prev, nxt, max_points)
     size = (prev.shape[1], prev.shape[0])
     fixed = fixed_on_frame(p0, p1, size, options)
     if not fixed.any():
-        return p0, p1
+        return p0, p1, False
     p0, p1 = track_points(prev, nxt, max_points, exclude=p0[fixed])
     keep = ~fixed_on_frame(p0, p1, size, options)
-    return p0[keep], p1[keep]
+    return p0[keep], p1[keep], True
