@@ -22,7 +22,9 @@ Sets (every one generated with a fixed seed, so anyone gets the same clips):
 - semi-real with burned-in text (``vtest+text``, ``tree-hand+text``): the same clips as the
   semi-real sets of the same seeds, each with a logo, a running timestamp, subtitles or a logo and
   a timestamp drawn on its frames before its one encoding (``overlays.py``): calibration seed 1101
-  and report seeds 2101 (vtest) and 2102 (tree).
+  and report seeds 2101 (vtest) and 2102 (tree);
+- semi-real in black bars (``vtest+bars``): the same clips in letterbox or pillarbox bars, 8-15% of
+  the frame a side: calibration seed 1101, report seed 2101.
 
 Per set and reader: clips exactly right (every known label), false Yes per clip (a Yes where the
 label is No), missed Yes (share of the Yes labels answered No), balanced accuracy and mean AP
@@ -62,7 +64,7 @@ from camreasoner.testing.sample_clips import sample_clip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from opensora_tagger import tag  # noqa: E402
-from overlays import overlay_set  # noqa: E402
+from overlays import BAR_KINDS, overlay_set  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 REAL_SHOTS = DATA / "real_shots.jsonl"
@@ -83,6 +85,8 @@ SETS = (
     ("vtest+text", "vtest+text", "calibration", 1101),
     ("vtest+text", "vtest+text", "report", 2101),
     ("tree-hand+text", "tree+text", "report", 2102),
+    ("vtest+bars", "vtest+bars", "calibration", 1101),
+    ("vtest+bars", "vtest+bars", "report", 2101),
 )
 TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101), on other vtest seeds that "
             "are not report seeds (its layer rules also looked at 1201) and on rendered sets of its own "
@@ -98,7 +102,8 @@ TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101),
             "first form was also read on the held-out shots and rendered seed 3103, and two of its conditions "
             "came after that read (the extents, from tree.avi's hand shot; the top and bottom bands, from a "
             "dolly it cost seed 3103, fitted on seed 11): those sets read as they did before the rule; its "
-            "still-scene condition came from a test")  # fmt: skip
+            "still-scene condition came from a test; reading each pair inside its black bars "
+            "(geometry.overlays.frame_bars) was chosen on vtest+bars seed 1101")  # fmt: skip
 
 
 def chosen_sets(only: set[str], rendered_seed: int) -> list[tuple[str, str, str, int]]:
@@ -260,6 +265,8 @@ def make_set(work: Path, source: str, seed: int, clips: int) -> Path:
     root = work / f"{source}_{seed}"
     if source.endswith("+text"):
         return overlay_set(source_video(work, source.removesuffix("+text")), root, seed, clips)
+    if source.endswith("+bars"):
+        return overlay_set(source_video(work, source.removesuffix("+bars")), root, seed, clips, BAR_KINDS)
     if source == "rendered":
         generate_dataset(root, clips, seed, effects=True, progress=False)
     else:
@@ -277,7 +284,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="keep generated sets here (reused when complete)")
     ap.add_argument("--only", default="",
                     help="comma-separated set names to run (vtest, tree-hand, rendered, vtest+text, "
-                         "tree-hand+text, real, heldout)")
+                         "tree-hand+text, vtest+bars, real, heldout)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--rendered-seed", type=int, default=3103,
                     help="the rendered set's seed (3103: the report seed; e.g. 8108: a fresh one)")

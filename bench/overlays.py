@@ -1,9 +1,11 @@
-"""Burned-in text over the clips of a generated set, as broadcast, CCTV and stock footage carry it.
+"""Burned-in text or black bars over the clips of a generated set, as broadcast, CCTV, stock and
+film footage carry them.
 
 Each clip gets one kind, drawn from the set's seed and the clip's index: a corner logo, a running
-timestamp, a two-line subtitle band on a dark box, or a logo and a timestamp. Position, size and
-text vary from clip to clip. The overlay is drawn on every frame at the same place, so it stays
-fixed on the frame while the virtual camera moves the scene under it; the labels do not change.
+timestamp, a two-line subtitle band on a dark box, or a logo and a timestamp (``KINDS``); or black
+letterbox or pillarbox bars, 8-15% of the frame a side (``BAR_KINDS``). Position, size and text
+vary from clip to clip. The overlay is drawn on every frame at the same place, so it stays fixed
+on the frame while the virtual camera moves the scene under it; the labels do not change.
 
     overlay_set(Path(".../vtest.avi"), Path("/tmp/realfoot/vtest+text_2101"), seed=2101, clips=40)
 """
@@ -22,6 +24,7 @@ from camreasoner.synth.realcam import RealcamOptions, probe_source, synthesize_r
 from camreasoner.synth.writer import write_mp4
 
 KINDS = ("logo", "clock", "subtitles", "logo+clock")
+BAR_KINDS = ("letterbox", "pillarbox")  # black bars: a wide picture in a taller frame, a narrow one in a wider
 WORDS = ("NEWS 24", "CAM-3", "LIVE", "SPORT HD", "stock footage", "TV5", "ARCHIVE")
 LINES = ("So where are we going now?", "Somewhere with better light.", "Did you see that?",
          "Keep the camera rolling.", "Not yet. Wait for it.", "It was here a minute ago.")
@@ -57,10 +60,23 @@ def _subtitles(img: np.ndarray, lines: tuple[str, str]) -> None:
         cv2.putText(img, text, ((w - tw) // 2, h - 32 + 18 * k), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 
-def draw_overlays(frames: list[np.ndarray], fps: float, seed: int, index: int) -> tuple[str, list[np.ndarray]]:
-    """The clip's overlay kind and its frames (RGB uint8) with that overlay drawn on each."""
+def _bars(img: np.ndarray, kind: str, share: float) -> None:
+    h, w = img.shape[:2]
+    if kind == "letterbox":
+        img[: int(share * h)] = 0
+        img[h - int(share * h):] = 0
+    else:
+        img[:, : int(share * w)] = 0
+        img[:, w - int(share * w):] = 0
+
+
+def draw_overlays(frames: list[np.ndarray], fps: float, seed: int, index: int,
+                  kinds: tuple[str, ...] = KINDS) -> tuple[str, list[np.ndarray]]:
+    """The clip's overlay kind (one of ``kinds``) and its frames (RGB uint8) with it drawn on each;
+    bars cover 8-15% of the height (letterbox) or width (pillarbox) on each side."""
     rng = np.random.default_rng([seed, index])
-    kind = str(rng.choice(KINDS))
+    kind = str(rng.choice(kinds))
+    bar_share = float(rng.uniform(0.08, 0.15))
     logo = (str(rng.choice(WORDS)), float(rng.uniform(0.45, 0.8)), bool(rng.random() < 0.5), bool(rng.random() < 0.5))
     corner, start_s = int(rng.integers(4)), int(rng.integers(0, 86_400))
     if "logo" in kind and corner == 2 * logo[3] + logo[2]:
@@ -75,11 +91,13 @@ def draw_overlays(frames: list[np.ndarray], fps: float, seed: int, index: int) -
             _clock(img, k, fps, corner, start_s)
         if kind == "subtitles":
             _subtitles(img, lines)
+        if kind in BAR_KINDS:
+            _bars(img, kind, bar_share)
         out.append(img)
     return kind, out
 
 
-def overlay_set(source: Path, out: Path, seed: int, clips: int) -> Path:
+def overlay_set(source: Path, out: Path, seed: int, clips: int, kinds: tuple[str, ...] = KINDS) -> Path:
     """The semi-real set that ``camreasoner synth --from-video SOURCE --clips CLIPS --seed SEED``
     writes, each clip with burned-in text drawn on its rendered frames before its one encoding (the
     clips differ from that set's only by the text), in ``out``: ``labels.jsonl`` (written last;
@@ -88,15 +106,15 @@ def overlay_set(source: Path, out: Path, seed: int, clips: int) -> Path:
         return out
     opts = RealcamOptions()
     sources = [probe_source(source, opts.seconds)]
-    kinds, records = {}, []
+    kind_of, records = {}, []
     for index in range(clips):
         clip = synthesize_realcam_clip(index, seed, opts, sources)
-        kind, frames = draw_overlays(clip.frames, opts.fps, seed, index)
+        kind, frames = draw_overlays(clip.frames, opts.fps, seed, index, kinds)
         rel = clip_name(seed, index)
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         write_mp4(out / rel, frames, opts.fps, crf=opts.crf)
-        kinds[rel] = kind
+        kind_of[rel] = kind
         records.append(ClipLabel(rel, clip.labels, clip.record_extra(seed, opts)).to_record())
-    (out / "overlays.json").write_text(json.dumps(kinds, indent=1))
+    (out / "overlays.json").write_text(json.dumps(kind_of, indent=1))
     (out / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     return out

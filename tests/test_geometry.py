@@ -10,6 +10,7 @@ from observer_scenes import STEPS, H, W, point_cloud, pose, project, render, rot
 from camreasoner.observer.geometry import (
     estimate_pair,
     fixed_on_frame,
+    frame_bars,
     integrate_pairs,
     intrinsics,
     scene_tracks,
@@ -147,9 +148,25 @@ def test_scene_tracks_leave_burned_in_text_out_and_track_the_scene_around_it():
         return (p[:, 0] > 40) & (p[:, 0] < W - 40) & (p[:, 1] > H - 44) & (p[:, 1] < H - 6)
 
     p0, p1 = track_points(a, b, 120)
-    q0, q1, found = scene_tracks(a, b, 120)
-    assert found and on_box(p0).sum() >= 5 and not on_box(q0).any()
+    scene = scene_tracks(a, b, 120)
+    q0 = scene.p0
+    assert scene.overlay and scene.size == (W, H) and on_box(p0).sum() >= 5 and not on_box(q0).any()
     assert len(q0) >= (~on_box(p0)).sum() - 5  # the scene keeps its tracks, but for a few at the box's edge
+
+
+def test_letterbox_bars_are_the_dark_border_runs_both_frames_share():
+    a, b = render(np.eye(3), np.zeros(3)), render(rot("y", 0.01), np.zeros(3))
+    for img in (a, b):
+        img[:30] = 0
+        img[-26:] = 3
+    assert frame_bars(a, b) == (30 + 4, 26 + 4, 0, 0)
+    moved = b.copy()
+    moved[:40] = 0  # a dark part of the scene that grows: not a bar
+    assert frame_bars(a, moved)[0] == 0
+    dark = np.zeros_like(a)
+    assert frame_bars(dark, dark) == (0, 0, 0, 0)
+    scene = scene_tracks(a, b, 120)
+    assert scene.size == (W, H - 34 - 30) and len(scene.p0) > 40
 
 
 def test_corners_near_excluded_points_are_not_detected():

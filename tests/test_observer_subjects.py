@@ -109,6 +109,30 @@ def test_a_tilt_under_burned_in_subtitles_reads_as_a_tilt_not_a_pedestal(tmp_pat
     assert "Text or a logo fixed on the frame" in reading.observation
 
 
+@pytest.mark.parametrize("bars, start", [("letterbox", 2.0), ("pillarbox", 30.0)])
+def test_a_zoom_in_a_letterboxed_picture_reads_as_a_zoom_not_a_dolly(tmp_path, bars, start):
+    """Black bars (12% a side) round a virtual zoom over vtest.avi: tracks on a bar's edge see the
+    still edge beside the growing picture and look like depth; the picture inside the bars is read."""
+    opts = RealcamOptions()
+    src = probe_source(sample_clip("vtest"), opts.seconds + start)
+    n = opts.n_frames
+    windows = place_windows(window_path("Zoom_In", 1.4, n), src, opts, np.random.default_rng(1))
+    frames = read_source_frames(src, start + np.arange(n) / opts.fps)
+    views = []
+    for f, win in zip(frames, windows, strict=True):
+        img = render_window(f, win, (opts.width, opts.height))
+        h, w = img.shape[:2]
+        if bars == "letterbox":
+            img[: int(0.12 * h)] = img[h - int(0.12 * h):] = 0
+        else:
+            img[:, : int(0.12 * w)] = img[:, w - int(0.12 * w):] = 0
+        views.append(img)
+    path = tmp_path / f"{bars}.mp4"
+    write_mp4(path, views, opts.fps, crf=20)
+    reading = analyze_video(path)
+    assert reading.answer == "Zoom_In", (reading.scores, reading.measurements["cues"])
+
+
 @pytest.mark.parametrize("primitive, axis", [("Move_Left", 1), ("Roll_Clockwise", 1), ("Pan_Right", 1),
                                              ("Move_Up", 0)])
 def test_a_mirrored_clip_gets_mirrored_scores(tmp_path, primitive, axis):

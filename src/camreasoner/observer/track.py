@@ -217,9 +217,9 @@ def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame
         pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number,
                                  PairMotion(dt=dt, n_tracks=0), cut=True, chain=chain))
         return
-    p0, p1, overlay = scene_tracks(prev.image, frame.image, options.max_points)
-    motion = estimate_pair(p0, p1, size, dt=dt, K=intrinsics(*size))
-    motion.overlay = overlay
+    scene = scene_tracks(prev.image, frame.image, options.max_points)
+    motion = estimate_pair(scene.p0, scene.p1, scene.size, dt=dt, K=intrinsics(*scene.size))
+    motion.overlay = scene.overlay
     pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number, motion, chain=chain))
 
 

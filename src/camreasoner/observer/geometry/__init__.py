@@ -14,9 +14,15 @@ from camreasoner.observer.geometry.cues import (
 )
 from camreasoner.observer.geometry.layers import LayerOptions, Layers, motion_layers
 from camreasoner.observer.geometry.models import PairMotion, PairOptions, estimate_pair, intrinsics
-from camreasoner.observer.geometry.overlays import OverlayOptions, fixed_on_frame, scene_tracks
+from camreasoner.observer.geometry.overlays import (
+    OverlayOptions,
+    SceneTracks,
+    fixed_on_frame,
+    frame_bars,
+    scene_tracks,
+)
 from camreasoner.observer.geometry.tracks import track_points
 
 __all__ = ["ClipCues", "ClipOptions", "LayerOptions", "Layers", "OverlayOptions", "PairMotion", "PairOptions",
-           "estimate_pair", "fixed_on_frame", "integrate_pairs", "integrate_windows", "intrinsics", "is_local",
+           "SceneTracks", "estimate_pair", "fixed_on_frame", "frame_bars", "integrate_pairs", "integrate_windows", "intrinsics", "is_local",
            "merge_chains", "motion_layers", "scene_tracks", "track_points"]

@@ -1,10 +1,12 @@
-"""Text fixed on the frame: burned-in subtitles, a channel logo, a running timestamp.
+"""What is fixed on the frame and is not the scene: letterbox bars, burned-in text and logos.
 
-Over a moving scene such text stays put, which is what an infinitely far layer does under a
-translation: its tracks would pass the parallax test and turn a tilt into a pedestal. A pair's
-tracks are searched for it (:func:`fixed_on_frame`), and where it is found the pair is tracked
-again around it (:func:`scene_tracks`), so that the text neither holds tracks nor raises the corner
-threshold above the scene's weaker corners.
+Over a moving scene both stay put. A tracking window on a bar's edge sees the still edge beside the
+moving picture, and burned-in text moves as an infinitely far layer does under a translation: such
+tracks would pass the parallax test and turn a zoom into a dolly or a tilt into a pedestal. Each
+pair is tracked inside its active picture (:func:`frame_bars`: the bars common to both frames left
+out), its tracks are searched for text fixed on the frame (:func:`fixed_on_frame`), and where some
+is found the pair is tracked again around it, so that the text neither holds tracks nor raises the
+corner threshold above the scene's weaker corners (:func:`scene_tracks`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,44 @@ import numpy as np
 from camreasoner.observer.geometry.layers import extent
 from camreasoner.observer.geometry.models import apply_homography
 from camreasoner.observer.geometry.tracks import track_points
+
+# Letterbox and pillarbox bars: runs of border rows (columns) no brighter than BAR_LEVEL anywhere,
+# the same in both frames of a pair; the picture is taken BAR_MARGIN px inside them (a compressed
+# bar's edge bleeds into the picture).
+BAR_LEVEL = 24
+BAR_MARGIN = 4
+
+
+def _dark_run(maxima: np.ndarray) -> int:
+    """How many leading entries of ``maxima`` are at most ``BAR_LEVEL``."""
+    bright = np.flatnonzero(maxima > BAR_LEVEL)
+    return int(bright[0]) if len(bright) else len(maxima)
+
+
+def frame_bars(prev: np.ndarray, nxt: np.ndarray) -> tuple[int, int, int, int]:
+    """Letterbox and pillarbox bars common to two grey frames: (top, bottom, left, right) in px, each
+    0 unless both frames hold the same dark run there (within 1 px: the still bars of a letterboxed
+    picture, not a dark part of the scene, which moves), else the run plus ``BAR_MARGIN``."""
+    runs = []
+    for img in (prev, nxt):
+        rows, cols = img.max(axis=1), img.max(axis=0)
+        runs.append((_dark_run(rows), _dark_run(rows[::-1]), _dark_run(cols), _dark_run(cols[::-1])))
+    bars = tuple(min(a, b) + BAR_MARGIN if a and b and abs(a - b) <= 1 else 0 for a, b in zip(*runs, strict=True))
+    h, w = prev.shape[:2]
+    if bars[0] + bars[1] > h // 2 or bars[2] + bars[3] > w // 2:  # a dark frame, not a picture in bars
+        return (0, 0, 0, 0)
+    return bars  # type: ignore[return-value]
+
+
+@dataclass
+class SceneTracks:
+    """A pair's tracks in its active picture (``size``, (w, h): the frame inside its bars; the
+    tracks' coordinates are the picture's) and whether text fixed on the frame was left out."""
+
+    p0: np.ndarray
+    p1: np.ndarray
+    size: tuple[int, int]
+    overlay: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,15 +136,21 @@ def fixed_on_frame(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int],
 
 
 def scene_tracks(prev: np.ndarray, nxt: np.ndarray, max_points: int,
-                 options: OverlayOptions | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
-    """:func:`~.tracks.track_points` of ``prev -> nxt`` without text fixed on the frame, and whether
-    some was found: then the corners are detected again with its neighbourhood left out, and any
-    fixed tracks still among them are dropped."""
-    p0, p1 = track_points(prev, nxt, max_points)
+                 options: OverlayOptions | None = None) -> SceneTracks:
+    """:func:`~.tracks.track_points` of ``prev -> nxt`` inside their active picture (without the
+    letterbox bars both hold) and without text fixed on the frame: where some is found, the corners
+    are detected again with its neighbourhood left out, and any fixed tracks still among them are
+    dropped."""
+    top, bottom, left, right = frame_bars(prev, nxt)
+    if top or bottom or left or right:
+        h, w = prev.shape[:2]
+        prev = np.ascontiguousarray(prev[top:h - bottom, left:w - right])
+        nxt = np.ascontiguousarray(nxt[top:h - bottom, left:w - right])
     size = (prev.shape[1], prev.shape[0])
+    p0, p1 = track_points(prev, nxt, max_points)
     fixed = fixed_on_frame(p0, p1, size, options)
     if not fixed.any():
-        return p0, p1, False
+        return SceneTracks(p0, p1, size)
     p0, p1 = track_points(prev, nxt, max_points, exclude=p0[fixed])
     keep = ~fixed_on_frame(p0, p1, size, options)
-    return p0[keep], p1[keep], True
+    return SceneTracks(p0[keep], p1[keep], size, True)
