@@ -24,5 +24,5 @@ from camreasoner.observer.geometry.overlays import (
 from camreasoner.observer.geometry.tracks import track_points
 
 __all__ = ["ClipCues", "ClipOptions", "LayerOptions", "Layers", "OverlayOptions", "PairMotion", "PairOptions",
-           "SceneTracks", "estimate_pair", "fixed_on_frame", "frame_bars", "integrate_pairs", "integrate_windows", "intrinsics", "is_local",
-           "merge_chains", "motion_layers", "scene_tracks", "track_points"]
+           "SceneTracks", "estimate_pair", "fixed_on_frame", "frame_bars", "integrate_pairs", "integrate_windows",
+           "intrinsics", "is_local", "merge_chains", "motion_layers", "scene_tracks", "track_points"]

@@ -61,7 +61,7 @@ class SceneTracks:
 
 @dataclass(frozen=True)
 class OverlayOptions:
-    """Thresholds of :func:`fixed_on_frame`. Lengths are shares of the frame diagonal."""
+    """Thresholds of :func:`fixed_on_frame`. Lengths are shares of the frame diagonal unless said."""
 
     pinned: float = 0.0004
     """A track moving less than this is pinned ..."""
