@@ -61,8 +61,11 @@ def _slugs(page: Path) -> frozenset[str]:
     """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces as hyphens
     (each page read once)."""
     slugs = set()
+    fenced = False
     for line in page.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
+        if line.startswith("```"):
+            fenced = not fenced  # a "#" line in a code block is a comment, not a heading
+        elif line.startswith("#") and not fenced:
             title = line.lstrip("#").strip().lower()
             slugs.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
     return frozenset(slugs)

@@ -104,6 +104,21 @@ def test_bad_videos_go_to_errors_with_one_line_each(labelled, library):
     assert "empty file" in next(e["reason"] for e in errors if e["path"].endswith("empty.mp4"))
 
 
+def test_a_truncated_avi_is_an_error_that_says_it_was_not_labelled(tmp_path):
+    """An AVI cut before its index: the reader warns it is truncated; label keeps no row of it."""
+    from observer_scenes import render_clip, write_clip
+
+    full = write_clip(tmp_path / "full.avi", render_clip("Pan_Left", 40), fps=12, codec="mpeg4")
+    cut = tmp_path / "lib" / "cut.avi"
+    cut.parent.mkdir()
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.8)])
+    run_label([str(cut)], tmp_path / "out", LabelOptions(progress=False))
+    (error,) = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()]
+    assert "truncated" in error["reason"] and error["reason"].endswith("; not labelled")
+    assert "analysed" not in error["reason"]
+    assert not (tmp_path / "out" / "shots.jsonl").read_text().strip()
+
+
 def test_cut_splits_the_clip_into_two_shots(labelled):
     out, _ = labelled
     rows = [r for r in map(json.loads, (out / "shots.jsonl").read_text().splitlines()) if r["video"].endswith("cut.mp4")]

@@ -118,8 +118,8 @@ def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
                               min_shot=opts.min_shot, shot_threshold=opts.shot_threshold)
         reading = analyze_shots(video, obs)  # one decode: shots, per-shot readings and series
         bad = _broken(reading.warnings)
-        if bad:
-            raise CamReasonerError(bad)
+        if bad:  # nothing of it is labelled, so not "analysed the N frames that decoded"
+            raise CamReasonerError(bad.split("; analysed the ")[0] + "; not labelled")
         shots = reading.shots or [ShotReading(Shot(0.0, round(duration, 4), 0, n_frames), reading)]
         spans = [(it.shot.start if i else None, None if i == len(shots) - 1 else it.shot.end)
                  for i, it in enumerate(shots)]
