@@ -1,6 +1,7 @@
 """Geometry on exact synthetic motion: every primitive and sign, parallax test, moving objects."""
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -17,6 +18,7 @@ from camreasoner.observer.geometry import (
     track_points,
 )
 from camreasoner.observer.geometry.models import (
+    PairMotion,
     apply_homography,
     decompose_rotation_zoom,
     rotation_angles,
@@ -202,6 +204,16 @@ def test_integration_sums_and_agreement():
     cues = integrate_pairs(pairs, (W, H), intrinsics(W, H)[0, 0])
     assert cues.pan_deg == pytest.approx(math.degrees(0.05), rel=0.02)
     assert cues.pan_agree == 1.0 and cues.duration == 2.5 and cues.content_dx < 0
+
+
+def test_image_motion_is_a_share_of_the_picture_each_pair_was_measured_in():
+    """A pair measured inside pillarbox bars (a picture half the frame's width) moves its picture
+    by twice the share the same pixels are of the whole frame."""
+    moved = PairMotion(dt=0.25, n_tracks=50, valid=True, model="homography", flow_px=8.0, shift=(-8.0, 2.0))
+    framed = integrate_pairs([moved], (W, H), intrinsics(W, H)[0, 0])
+    boxed = integrate_pairs([replace(moved, size=(W // 2, H))], (W, H), intrinsics(W, H)[0, 0])
+    assert framed.content_dx == pytest.approx(-8.0 / W) and boxed.content_dx == pytest.approx(-16.0 / W)
+    assert boxed.motion == pytest.approx(2 * framed.motion) and boxed.content_dy == pytest.approx(framed.content_dy)
 
 
 def test_chains_merge_into_one_shot_by_their_measured_pairs():

@@ -220,6 +220,7 @@ def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame
     scene = scene_tracks(prev.image, frame.image, options.max_points)
     motion = estimate_pair(scene.p0, scene.p1, scene.size, dt=dt, K=intrinsics(*scene.size))
     motion.overlay = scene.overlay
+    motion.size = scene.size if scene.size != size else None
     pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number, motion, chain=chain))
 
 

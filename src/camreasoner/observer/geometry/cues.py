@@ -170,13 +170,15 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
         ("dolly", dolly, cues.dolly),
     ):
         setattr(cues, f"{name}_agree", _agree(values, float(total)))
+    # image motion as shares of the picture each pair was measured in (the frame inside its bars)
+    pictures = np.array([p.size or size for p in ok], float)
     shifts = np.array([p.shift for p in ok])
-    cues.content_dx = float(shifts[:, 0].sum() / w)
-    cues.content_dy = float(shifts[:, 1].sum() / h)
-    rates = np.array([p.flow_px / w / max(p.dt, 1e-6) for p in ok])
+    cues.content_dx = float((shifts[:, 0] / pictures[:, 0]).sum())
+    cues.content_dy = float((shifts[:, 1] / pictures[:, 1]).sum())
+    rates = np.array([p.flow_px / max(p.dt, 1e-6) for p in ok]) / pictures[:, 0]
     cues.motion = float(np.median(rates))
     cues.max_motion = float(np.percentile(rates, 90))
-    cues.shake = _detrended_rms(shifts / w)
+    cues.shake = _detrended_rms(shifts / pictures[:, :1])
     cues.parallax_share = float(np.mean([p.model == "essential" for p in ok]))
     cues.parallax_ratio = float(np.median([p.parallax_ratio for p in ok]))
     cues.rigid_share = float(np.mean([p.rigid_share for p in ok]))

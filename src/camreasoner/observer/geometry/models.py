@@ -273,7 +273,9 @@ class PairMotion:
     ``layers``: motion layers found, ``camera_share``: the camera layer's share of the tracks,
     ``subject_share``: tracks left out as moving subjects, ``conflict``: no layer clearly dominates,
     ``extent``: the share of the frame's cells the camera layer's tracks reach; ``overlay``: text
-    fixed on the frame was found among the pair's tracks and left out (see :mod:`.overlays`).
+    fixed on the frame was found among the pair's tracks and left out (see :mod:`.overlays`);
+    ``size``: the (w, h) of the picture it was measured in, when not the clip's frame (inside
+    letterbox bars).
     """
 
     dt: float
@@ -296,6 +298,7 @@ class PairMotion:
     conflict: bool = False
     extent: float = 1.0
     overlay: bool = False
+    size: tuple[int, int] | None = None
     extra: dict[str, float] = field(default_factory=dict)
 
 
