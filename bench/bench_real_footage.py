@@ -64,7 +64,7 @@ from camreasoner.testing.sample_clips import sample_clip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from opensora_tagger import tag  # noqa: E402
-from overlays import BAR_KINDS, overlay_set  # noqa: E402
+from overlays import SET_KINDS, overlay_set  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 REAL_SHOTS = DATA / "real_shots.jsonl"
@@ -263,10 +263,9 @@ def source_video(work: Path, name: str) -> Path:
 def make_set(work: Path, source: str, seed: int, clips: int) -> Path:
     """Generate (or reuse, if complete) one set under ``work``."""
     root = work / f"{source}_{seed}"
-    if source.endswith("+text"):
-        return overlay_set(source_video(work, source.removesuffix("+text")), root, seed, clips)
-    if source.endswith("+bars"):
-        return overlay_set(source_video(work, source.removesuffix("+bars")), root, seed, clips, BAR_KINDS)
+    base, _, overlay = source.partition("+")
+    if overlay:
+        return overlay_set(source_video(work, base), root, seed, clips, SET_KINDS[overlay])
     if source == "rendered":
         generate_dataset(root, clips, seed, effects=True, progress=False)
     else:

@@ -25,6 +25,8 @@ from camreasoner.synth.writer import write_mp4
 
 KINDS = ("logo", "clock", "subtitles", "logo+clock")
 BAR_KINDS = ("letterbox", "pillarbox")  # black bars: a wide picture in a taller frame, a narrow one in a wider
+# A set's source name ends "+text" or "+bars": the kinds its clips draw from.
+SET_KINDS = {"text": KINDS, "bars": BAR_KINDS}
 WORDS = ("NEWS 24", "CAM-3", "LIVE", "SPORT HD", "stock footage", "TV5", "ARCHIVE")
 LINES = ("So where are we going now?", "Somewhere with better light.", "Did you see that?",
          "Keep the camera rolling.", "Not yet. Wait for it.", "It was here a minute ago.")

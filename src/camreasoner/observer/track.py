@@ -189,14 +189,14 @@ def _track_pairs(sampled: Iterable[Frame], detector: ShotDetector | None, option
         if k == 0:
             size = (frame.image.shape[1], frame.image.shape[0])
         if len(recent) == spacing:
-            _measure(pairs, *recent[0], frame, hist, options, size, chain=k % spacing)
+            _measure(pairs, *recent[0], frame, hist, options, chain=k % spacing)
         recent.append((frame, hist))
         frames.append((frame.number, frame.time))
         if detector is not None:
             detector.detect()
     if not pairs and len(frames) >= 2:
         first, last = recent[0], recent[-1]
-        _measure(pairs, *first, *last, options, size, chain=0)
+        _measure(pairs, *first, *last, options, chain=0)
     return pairs, frames, size, cut_count(pairs)
 
 
@@ -208,7 +208,7 @@ def cut_count(pairs: Iterable[TrackedPair]) -> int:
 
 
 def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame: Frame, hist: np.ndarray,
-             options: ObserverOptions, size: tuple[int, int], chain: int) -> None:
+             options: ObserverOptions, chain: int) -> None:
     """Append the pair ``prev -> frame`` to ``pairs``: measured, or marked a cut when the grey-level
     histograms of its frames differ by more than ``CUT_DISTANCE``."""
     dt = frame.time - prev.time
@@ -220,7 +220,6 @@ def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame
     scene = scene_tracks(prev.image, frame.image, options.max_points)
     motion = estimate_pair(scene.p0, scene.p1, scene.size, dt=dt, K=intrinsics(*scene.size))
     motion.overlay = scene.overlay
-    motion.size = scene.size if scene.size != size else None
     pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number, motion, chain=chain))
 
 

@@ -274,8 +274,8 @@ class PairMotion:
     ``subject_share``: tracks left out as moving subjects, ``conflict``: no layer clearly dominates,
     ``extent``: the share of the frame's cells the camera layer's tracks reach; ``overlay``: text
     fixed on the frame was found among the pair's tracks and left out (see :mod:`.overlays`);
-    ``size``: the (w, h) of the picture it was measured in, when not the clip's frame (inside
-    letterbox bars).
+    ``size``: the (w, h) of the picture it was measured in (inside letterbox bars, smaller than the
+    clip's frame; None: the clip's frame).
     """
 
     dt: float
@@ -330,7 +330,7 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     opts = options or PairOptions()
     unit = opts.px(size)
     K = intrinsics(*size, opts.hfov_deg) if K is None else K
-    out = PairMotion(dt=dt, n_tracks=int(len(p0)))
+    out = PairMotion(dt=dt, n_tracks=int(len(p0)), size=(int(size[0]), int(size[1])))
     if len(p0) < opts.min_tracks:
         return out
     p0, p1 = _without_subjects(np.asarray(p0, np.float64), np.asarray(p1, np.float64), size, out, opts,
