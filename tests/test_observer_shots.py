@@ -9,6 +9,7 @@ import math
 import subprocess
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -72,6 +73,40 @@ def test_motion_is_never_added_across_the_cut(cut_clip, cut_reading):
 def test_shots_of_the_decode_equal_a_separate_detection(cut_clip, cut_reading):
     assert [s.shot for s in cut_reading.shots] == detect_shots(cut_clip)
 
+
+def faded(frames: list[np.ndarray], level: float) -> list[np.ndarray]:
+    return [(f * level).astype(np.uint8) for f in frames]
+
+
+def test_a_fade_through_black_reads_as_two_shots_each_with_its_own_motion(tmp_path):
+    # 2.5 s panning left, 0.5 s fading out, two black frames, 0.5 s fading in on a scene tilting up
+    first, second = render_clip("Pan_Left", 36, seed=0), render_clip("Tilt_Up", 36, seed=3)
+    out = [faded([f], 1 - (i + 1) / 7)[0] for i, f in enumerate(first[-6:])]
+    into = [faded([f], (i + 1) / 7)[0] for i, f in enumerate(second[:6])]
+    frames = first[:-6] + out + [np.zeros_like(first[0])] * 2 + into + second[6:]
+    clip = write_clip(tmp_path / "fade.mp4", frames, fps=FPS)
+    reading = analyze_shots(clip)
+    shots = [s.shot for s in reading.shots]
+    # the boundary lies in the middle of the dark stretch (frames 36 and 37), found by the decode
+    assert [(s.start_frame, s.end_frame) for s in shots] == [(0, 37), (37, 74)] and shots == detect_shots(clip)
+    assert [s.reading.answer for s in reading.shots] == ["Pan_Left", "Tilt_Up"]
+    # a pan that dims as far as a quarter of its brightness and back, never black, stays one shot
+    pan = render_clip("Pan_Left", 60, seed=0)
+    levels = np.minimum(1.0, 0.25 + 0.05 * np.abs(np.arange(60) - 30))  # 1.0 out to 0.25 at frame 30
+    dim = [faded([f], level)[0] for f, level in zip(pan, levels, strict=True)]
+    assert len(detect_shots(write_clip(tmp_path / "dim.mp4", dim, fps=FPS))) == 1
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuvj420p"])
+def test_the_fade_detector_reads_brightness_on_one_scale_whatever_the_stream_range(pix_fmt):
+    from camreasoner.video.shots import small_copies
+
+    for level in (0, 128, 255):
+        grey = av.VideoFrame.from_ndarray(np.full((48, 64), level, np.uint8), format="gray")
+        frame = grey.reformat(format=pix_fmt)
+        bgr, luma = small_copies(frame, (32, 24))
+        assert bgr.shape == (24, 32, 3) and luma.shape == (24, 32)
+        assert float(luma.mean()) == pytest.approx(level, abs=3)
 
 def test_analysis_runs_opencv_on_one_thread_and_restores_the_setting(cut_clip):
     from camreasoner.observer.track import one_opencv_thread

@@ -1,11 +1,14 @@
-"""Shot boundaries: PySceneDetect's AdaptiveDetector fed every decoded frame.
+"""Shot boundaries: PySceneDetect's AdaptiveDetector (cuts) and ThresholdDetector (fades through
+black) fed every decoded frame.
 
 :class:`ShotDetector` takes the frames of a decode that is already under way (the observer's
 reader calls it for every decoded frame, so shots and motion come from one decode);
 :func:`detect_shots` decodes a file for it alone. Frames reach the detector as BGR images
 ``DETECT_WIDTH`` px wide, scaled bilinearly as PySceneDetect scales (its own default width, 256 px,
 finds the same cuts on the sample clips at about twice the cost); planar YUV frames are scaled
-plane by plane before the colour conversion, so the full-size frame is never converted.
+plane by plane before the colour conversion, so the full-size frame is never converted. A fade
+out to black and in again is a shot boundary, placed in the middle of its dark stretch; a dissolve
+(one shot cross-fading into the next) is not found by either detector.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ DETECT_WIDTH = 80
 _YUV_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
 DEFAULT_MIN_SHOT = 1.0
 DEFAULT_THRESHOLD = 3.0
+# A fade through black: PySceneDetect's ThresholdDetector cuts where the mean pixel value (0-255)
+# rises back to this level after falling below it, in the middle of the dark stretch.
+FADE_LEVEL = 12
 
 
 @dataclass(frozen=True)
@@ -49,17 +55,28 @@ def merge_short(cuts: list[int], first: int, stop: int, min_len: int) -> list[tu
     return [(a, b) for a, b in spans]
 
 
-def small_bgr(frame: Any, size: tuple[int, int]) -> np.ndarray:
-    """A decoded PyAV frame as a BGR uint8 image of ``size`` (w, h), scaled bilinearly."""
+def small_copies(frame: Any, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A decoded PyAV frame scaled bilinearly to ``size`` (w, h): a BGR uint8 image (what
+    AdaptiveDetector compares) and its brightness, 0 black to 255 white whatever the stream's range
+    (what ThresholdDetector averages)."""
     import cv2
 
     if frame.format.name not in _YUV_PLANAR:
-        return frame.reformat(width=size[0], height=size[1], format="bgr24").to_ndarray()
+        bgr = frame.reformat(width=size[0], height=size[1], format="bgr24").to_ndarray()
+        return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     yuv = np.empty((size[1], size[0], 3), np.uint8)  # each plane scaled straight into its channel
     for channel, plane in enumerate(frame.planes[:3]):
         data = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:, : plane.width]
         yuv[..., channel] = cv2.resize(data, size, interpolation=cv2.INTER_LINEAR)
-    return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
+    luma = yuv[..., 0]
+    if not _full_range(frame):  # video range: black is 16, white 235
+        luma = cv2.convertScaleAbs(luma, alpha=255.0 / 219.0, beta=-16.0 * 255.0 / 219.0)
+    return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR), luma
+
+
+def _full_range(frame: Any) -> bool:
+    """Whether a planar YUV frame's samples span 0-255 (JPEG range) rather than 16-235."""
+    return frame.format.name.startswith("yuvj") or int(getattr(frame, "color_range", 0) or 0) == 2
 
 
 @dataclass
@@ -85,10 +102,11 @@ class ShotDetector:
     queued: deque = field(default_factory=deque, repr=False)
 
     def __post_init__(self) -> None:
-        from scenedetect.detectors import AdaptiveDetector
+        from scenedetect.detectors import AdaptiveDetector, ThresholdDetector
 
         self.min_len = max(1, round(self.min_shot * self.fps))
-        self._detector = AdaptiveDetector(adaptive_threshold=self.threshold, min_scene_len=self.min_len)
+        self._cuts = AdaptiveDetector(adaptive_threshold=self.threshold, min_scene_len=self.min_len)
+        self._fades = ThresholdDetector(threshold=FADE_LEVEL, min_scene_len=self.min_len, fade_bias=0.0)
 
     def feed(self, frame: Any, number: int, time: float) -> None:
         """One decoded PyAV frame, its source frame number and its time in seconds (queued)."""
@@ -98,16 +116,17 @@ class ShotDetector:
             scale = min(1.0, DETECT_WIDTH / w)
             self.size = (max(2, round(w * scale)), max(2, round(h * scale)))
         self.times.append(time)
-        self.queued.append((number, small_bgr(frame, self.size)))
+        self.queued.append((number, *small_copies(frame, self.size)))
 
     def detect(self) -> None:
         """Run the detector over the queued frames, in order."""
         from scenedetect.common import FrameTimecode
 
         while self.queued:
-            number, image = self.queued.popleft()
-            for cut in self._detector.process_frame(FrameTimecode(number, self.fps), image):
-                self.cuts.append(int(cut.frame_num))
+            number, image, luma = self.queued.popleft()
+            timecode = FrameTimecode(number, self.fps)
+            self.cuts.extend(int(cut.frame_num) for cut in self._cuts.process_frame(timecode, image))
+            self.cuts.extend(int(cut.frame_num) for cut in self._fades.process_frame(timecode, luma))
 
     @property
     def frames(self) -> int:
