@@ -24,7 +24,9 @@ Sets (every one generated with a fixed seed, so anyone gets the same clips):
   a timestamp drawn on its frames before its one encoding (``overlays.py``): calibration seed 1101
   and report seeds 2101 (vtest) and 2102 (tree);
 - semi-real in black bars (``vtest+bars``): the same clips in letterbox or pillarbox bars, 8-15% of
-  the frame a side: calibration seed 1101, report seed 2101.
+  the frame a side: calibration seed 1101, report seed 2101;
+- semi-real under a watermark (``vtest+mark``): the same clips with a translucent word across the
+  middle of the frame, as stock-footage previews carry: calibration seed 1101, report seed 2101.
 
 Per set and reader: clips exactly right (every known label), false Yes per clip (a Yes where the
 label is No), missed Yes (share of the Yes labels answered No), balanced accuracy and mean AP
@@ -87,6 +89,8 @@ SETS = (
     ("tree-hand+text", "tree+text", "report", 2102),
     ("vtest+bars", "vtest+bars", "calibration", 1101),
     ("vtest+bars", "vtest+bars", "report", 2101),
+    ("vtest+mark", "vtest+mark", "calibration", 1101),
+    ("vtest+mark", "vtest+mark", "report", 2101),
 )
 TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101), on other vtest seeds that "
             "are not report seeds (its layer rules also looked at 1201) and on rendered sets of its own "
@@ -103,7 +107,8 @@ TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101),
             "came after that read (the extents, from tree.avi's hand shot; the top and bottom bands, from a "
             "dolly it cost seed 3103, fitted on seed 11): those sets read as they did before the rule; its "
             "still-scene condition came from a test; reading each pair inside its black bars "
-            "(geometry.overlays.frame_bars) was chosen on vtest+bars seed 1101")  # fmt: skip
+            "(geometry.overlays.frame_bars) was chosen on vtest+bars seed 1101; a rule for a watermark across "
+            "the middle was chosen on vtest+mark seed 1101, read once on seed 2101 and left out (docs/observer.md)")  # fmt: skip
 
 
 def chosen_sets(only: set[str], rendered_seed: int) -> list[tuple[str, str, str, int]]:
@@ -283,7 +288,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="keep generated sets here (reused when complete)")
     ap.add_argument("--only", default="",
                     help="comma-separated set names to run (vtest, tree-hand, rendered, vtest+text, "
-                         "tree-hand+text, vtest+bars, real, heldout)")
+                         "tree-hand+text, vtest+bars, vtest+mark, real, heldout)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--rendered-seed", type=int, default=3103,
                     help="the rendered set's seed (3103: the report seed; e.g. 8108: a fresh one)")

@@ -2,8 +2,9 @@
 film footage carry them.
 
 Each clip gets one kind, drawn from the set's seed and the clip's index: a corner logo, a running
-timestamp, a two-line subtitle band on a dark box, or a logo and a timestamp (``KINDS``); or black
-letterbox or pillarbox bars, 8-15% of the frame a side (``BAR_KINDS``). Position, size and text
+timestamp, a two-line subtitle band on a dark box, or a logo and a timestamp (``KINDS``); black
+letterbox or pillarbox bars, 8-15% of the frame a side (``BAR_KINDS``); or a stock-footage preview's
+watermark, a translucent word 50-85% of the frame wide across its middle (``MARK_KINDS``). Position, size and text
 vary from clip to clip. The overlay is drawn on every frame at the same place, so it stays fixed
 on the frame while the virtual camera moves the scene under it; the labels do not change.
 
@@ -13,6 +14,7 @@ on the frame while the virtual camera moves the scene under it; the labels do no
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -25,8 +27,10 @@ from camreasoner.synth.writer import write_mp4
 
 KINDS = ("logo", "clock", "subtitles", "logo+clock")
 BAR_KINDS = ("letterbox", "pillarbox")  # black bars: a wide picture in a taller frame, a narrow one in a wider
-# A set's source name ends "+text" or "+bars": the kinds its clips draw from.
-SET_KINDS = {"text": KINDS, "bars": BAR_KINDS}
+MARK_KINDS = ("watermark",)  # a stock-footage preview's translucent word across the middle of the frame
+# A set's source name ends "+text", "+bars" or "+mark": the kinds its clips draw from.
+SET_KINDS = {"text": KINDS, "bars": BAR_KINDS, "mark": MARK_KINDS}
+MARKS = ("PREVIEW", "stock footage", "SAMPLE", "watermark", "footage.example")
 WORDS = ("NEWS 24", "CAM-3", "LIVE", "SPORT HD", "stock footage", "TV5", "ARCHIVE")
 LINES = ("So where are we going now?", "Somewhere with better light.", "Did you see that?",
          "Keep the camera rolling.", "Not yet. Wait for it.", "It was here a minute ago.")
@@ -62,6 +66,15 @@ def _subtitles(img: np.ndarray, lines: tuple[str, str]) -> None:
         cv2.putText(img, text, ((w - tw) // 2, h - 32 + 18 * k), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 
+def _watermark(img: np.ndarray, text: str, scale: float, height: float, alpha: float) -> None:
+    """``text`` in white at ``alpha`` opacity, centred across the frame at ``height`` (share of it)."""
+    h, w = img.shape[:2]
+    (tw, th), _ = cv2.getTextSize(text, FONT, scale, 3)
+    layer = img.copy()
+    cv2.putText(layer, text, ((w - tw) // 2, int(height * h + th / 2)), FONT, scale, (255, 255, 255), 3, cv2.LINE_AA)
+    cv2.addWeighted(layer, alpha, img, 1.0 - alpha, 0.0, dst=img)
+
+
 def _bars(img: np.ndarray, kind: str, share: float) -> None:
     h, w = img.shape[:2]
     if kind == "letterbox":
@@ -75,28 +88,65 @@ def _bars(img: np.ndarray, kind: str, share: float) -> None:
 def draw_overlays(frames: list[np.ndarray], fps: float, seed: int, index: int,
                   kinds: tuple[str, ...] = KINDS) -> tuple[str, list[np.ndarray]]:
     """The clip's overlay kind (one of ``kinds``) and its frames (RGB uint8) with it drawn on each;
-    bars cover 8-15% of the height (letterbox) or width (pillarbox) on each side."""
+    bars cover 8-15% of the height (letterbox) or width (pillarbox) on each side.
+
+    The kind is the first draw of the clip's generator and its family's parameters the next ones,
+    so adding a family leaves every other family's clips as they were."""
     rng = np.random.default_rng([seed, index])
     kind = str(rng.choice(kinds))
-    bar_share = float(rng.uniform(0.08, 0.15))
+    if kind in BAR_KINDS:
+        draw = _bar_drawer(kind, rng)
+    elif kind in MARK_KINDS:
+        draw = _mark_drawer(frames[0].shape[1], rng)
+    else:
+        draw = _text_drawer(kind, fps, rng)
+    out = []
+    for k, frame in enumerate(frames):
+        img = np.ascontiguousarray(frame).copy()
+        draw(img, k)
+        out.append(img)
+    return kind, out
+
+
+def _bar_drawer(kind: str, rng: np.random.Generator) -> Callable[[np.ndarray, int], None]:
+    """Draws ``kind`` bars on a frame, 8-15% of it a side (drawn from ``rng``)."""
+    share = float(rng.uniform(0.08, 0.15))
+
+    def draw(img: np.ndarray, k: int) -> None:
+        _bars(img, kind, share)
+    return draw
+
+
+def _mark_drawer(width: int, rng: np.random.Generator) -> Callable[[np.ndarray, int], None]:
+    """Draws a watermark on a frame ``width`` px wide: one of ``MARKS``, 50-85% of the width, at
+    35-65% of the height, 30-60% opaque (drawn from ``rng``)."""
+    text = str(rng.choice(MARKS))
+    (text_width, _), _ = cv2.getTextSize(text, FONT, 1.0, 3)
+    mark = (text, float(rng.uniform(0.5, 0.85)) * width / text_width, float(rng.uniform(0.35, 0.65)),
+            float(rng.uniform(0.3, 0.6)))
+
+    def draw(img: np.ndarray, k: int) -> None:
+        _watermark(img, *mark)
+    return draw
+
+
+def _text_drawer(kind: str, fps: float, rng: np.random.Generator) -> Callable[[np.ndarray, int], None]:
+    """Draws the text of ``kind`` (a logo, a timestamp, subtitles, or a logo and a timestamp) on
+    frame ``k``, its position, size and words drawn from ``rng``."""
     logo = (str(rng.choice(WORDS)), float(rng.uniform(0.45, 0.8)), bool(rng.random() < 0.5), bool(rng.random() < 0.5))
     corner, start_s = int(rng.integers(4)), int(rng.integers(0, 86_400))
     if "logo" in kind and corner == 2 * logo[3] + logo[2]:
         corner = 3 - corner  # the timestamp in another corner than the logo
     lines = tuple(str(t) for t in rng.choice(LINES, 2, replace=False))
-    out = []
-    for k, frame in enumerate(frames):
-        img = np.ascontiguousarray(frame).copy()
+
+    def draw(img: np.ndarray, k: int) -> None:
         if "logo" in kind:
             _logo(img, *logo)
         if "clock" in kind:
             _clock(img, k, fps, corner, start_s)
         if kind == "subtitles":
             _subtitles(img, lines)
-        if kind in BAR_KINDS:
-            _bars(img, kind, bar_share)
-        out.append(img)
-    return kind, out
+    return draw
 
 
 def overlay_set(source: Path, out: Path, seed: int, clips: int, kinds: tuple[str, ...] = KINDS) -> Path:
