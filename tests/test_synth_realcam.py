@@ -183,6 +183,26 @@ def test_bad_sources_one_line_nothing_written(source: Path, tmp_path: Path) -> N
         assert not out.exists()
 
 
+def test_a_source_whose_camera_moves_or_cuts_is_named_in_a_warning(source: Path, tmp_path: Path) -> None:
+    kw = {"size": (96, 72), "fps": 6.0, "seconds": 1.5, "progress": False}
+    still = generate_realcam_dataset(tmp_path / "still", [source], 2, 0, **kw)
+    assert still.warnings == [] and json.loads((tmp_path / "still" / "synth.json").read_text())["source_warnings"] == []
+    base = _still_with_subject(2)[0]
+    wide = np.concatenate([base, base[:, ::-1]], axis=1)  # room to pan over
+    panning = tmp_path / "panning.mp4"  # the camera turns right: the content slides left, 4 px a frame
+    write_mp4(panning, [np.ascontiguousarray(wide[:, 4 * k: 4 * k + 320]) for k in range(40)], 10.0, crf=12)
+    cut = tmp_path / "cut.mp4"  # two views of a fixed camera, cut at 2 s
+    write_mp4(cut, [base] * 20 + [np.ascontiguousarray(base[::-1, ::-1] // 2)] * 20, 10.0, crf=12)
+    res = generate_realcam_dataset(tmp_path / "moving", [source, panning, cut], 2, 0, **kw)
+    assert len(res.warnings) == 2 and "\n" not in "".join(res.warnings)
+    assert res.warnings[0].startswith(f"{panning}: the observer does not read a fixed camera here (Pan_Right at")
+    assert res.warnings[1].startswith(f"{cut}: the observer does not read a fixed camera here (2 shots (cuts at 2.0 s))")
+    assert json.loads((tmp_path / "moving" / "synth.json").read_text())["source_warnings"] == res.warnings
+    cli = _cli("--from-video", str(panning), "--out", str(tmp_path / "cli"), "--clips", "1", "--size", "96x72",
+               "--fps", "6", "--seconds", "1.5", "--quiet")
+    assert cli.returncode == 0 and f"warning: {panning}: the observer does not read a fixed camera" in cli.stderr
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "camreasoner.cli.app", "synth", *args],
                           capture_output=True, text=True, timeout=300)  # fmt: skip

@@ -64,6 +64,8 @@ def synth(
     typer.echo(f"{result.status}: {result.clips} clips in {result.out_dir} (textures: {result.textures})")
     if "unavailable" in result.vqa:
         typer.echo(f"warning: vqa.json not written: {result.vqa}", err=True)
+    for line in result.warnings:
+        typer.echo(f"warning: {line}", err=True)
     if result.failed:
         typer.echo(f"warning: {len(result.failed)} clip(s) failed, listed in {result.out_dir / 'synth.json'}",
                    err=True)

@@ -23,7 +23,7 @@ import shutil
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class SynthResult:
     status: str  # "written" | "resumed" | "already complete"
     vqa: str
     textures: str
+    warnings: list[str] = field(default_factory=list)
 
 
 def init_worker() -> None:
@@ -230,4 +231,4 @@ def assemble(out: Path, stage: Path, indices: Sequence[int], seed: int, identity
     write_json_atomic(out / "synth.json", manifest)
     shutil.rmtree(stage)
     return SynthResult(out, len(labels), failed, "resumed" if resumed else "written", vqa_note,
-                       str(manifest_extra.get("textures", "")))  # fmt: skip
+                       str(manifest_extra.get("textures", "")), list(manifest_extra.get("source_warnings", [])))  # fmt: skip

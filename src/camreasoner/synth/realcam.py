@@ -44,6 +44,7 @@ from camreasoner.synth.output import (
     open_stage,
     run_jobs,
 )
+from camreasoner.synth.source_check import source_warning
 
 FORMAT = "camreasoner-synth-realcam"
 FORMAT_VERSION = 1
@@ -353,7 +354,9 @@ def generate_realcam_dataset(out_dir: str | os.PathLike[str], sources: list[str 
     """Write a semi-real data set from fixed-camera ``sources`` to ``out_dir``. Same seed, same data set.
 
     Clips take the sources in turn. Raises CamReasonerError (one line) for bad settings, an unusable
-    source or an ``out_dir`` that holds anything else; nothing is written then.
+    source or an ``out_dir`` that holds anything else; nothing is written then. A source that the
+    observer does not read as a fixed camera is named in the result's ``warnings`` and the
+    manifest's ``source_warnings`` (:mod:`.source_check`).
     """
     if not sources:
         raise CamReasonerError("--from-video: give at least one video")
@@ -369,10 +372,12 @@ def generate_realcam_dataset(out_dir: str | os.PathLike[str], sources: list[str 
     state = check_out_dir(out, identity)
     if state == "done":
         return finished_result(out)
+    checked = [source_warning(v.path) for v in videos]  # before any clip is made: a read error stops here
     stage, done = open_stage(out, identity)
     todo = [i for i in range(clips) if i not in done]
     jobs = [(i, seed, opts, videos, str(stage)) for i in todo]
     run_jobs(_run_job, jobs, stage, workers, progress, total=clips, completed=clips - len(todo))
     names = ", ".join(v.name for v in videos)
-    extra = {"textures": f"footage: {names}", "window_convention": WINDOW_CONVENTION}
+    extra = {"textures": f"footage: {names}", "window_convention": WINDOW_CONVENTION,
+             "source_warnings": [w for w in checked if w]}
     return assemble(out, stage, list(range(clips)), seed, identity, extra, SOURCE, resumed=state == "resume")
