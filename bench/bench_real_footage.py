@@ -26,7 +26,9 @@ Sets (every one generated with a fixed seed, so anyone gets the same clips):
 - semi-real in black bars (``vtest+bars``): the same clips in letterbox or pillarbox bars, 8-15% of
   the frame a side: calibration seed 1101, report seed 2101;
 - semi-real under a watermark (``vtest+mark``): the same clips with a translucent word across the
-  middle of the frame, as stock-footage previews carry: calibration seed 1101, report seed 2101.
+  middle of the frame, as stock-footage previews carry: calibration seed 1101, report seed 2101;
+- semi-real through a wide lens (``vtest+lens``): the same clips bent by barrel distortion, as an
+  action camera's uncorrected wide view is: calibration seed 1101, report seed 2101.
 
 Per set and reader: clips exactly right (every known label), false Yes per clip (a Yes where the
 label is No), missed Yes (share of the Yes labels answered No), balanced accuracy and mean AP
@@ -91,6 +93,8 @@ SETS = (
     ("vtest+bars", "vtest+bars", "report", 2101),
     ("vtest+mark", "vtest+mark", "calibration", 1101),
     ("vtest+mark", "vtest+mark", "report", 2101),
+    ("vtest+lens", "vtest+lens", "calibration", 1101),
+    ("vtest+lens", "vtest+lens", "report", 2101),
 )
 TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101), on other vtest seeds that "
             "are not report seeds (its layer rules also looked at 1201) and on rendered sets of its own "
@@ -288,7 +292,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="keep generated sets here (reused when complete)")
     ap.add_argument("--only", default="",
                     help="comma-separated set names to run (vtest, tree-hand, rendered, vtest+text, "
-                         "tree-hand+text, vtest+bars, vtest+mark, real, heldout)")
+                         "tree-hand+text, vtest+bars, vtest+mark, vtest+lens, real, heldout)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--rendered-seed", type=int, default=3103,
                     help="the rendered set's seed (3103: the report seed; e.g. 8108: a fresh one)")

@@ -3,8 +3,10 @@ film footage carry them.
 
 Each clip gets one kind, drawn from the set's seed and the clip's index: a corner logo, a running
 timestamp, a two-line subtitle band on a dark box, or a logo and a timestamp (``KINDS``); black
-letterbox or pillarbox bars, 8-15% of the frame a side (``BAR_KINDS``); or a stock-footage preview's
-watermark, a translucent word 50-85% of the frame wide across its middle (``MARK_KINDS``). Position, size and text
+letterbox or pillarbox bars, 8-15% of the frame a side (``BAR_KINDS``); a stock-footage preview's
+watermark, a translucent word 50-85% of the frame wide across its middle (``MARK_KINDS``); or a wide
+lens's barrel distortion over the whole frame (``LENS_KINDS``), fixed to the frame as a real lens
+is while the virtual camera turns. Position, size and text
 vary from clip to clip. The overlay is drawn on every frame at the same place, so it stays fixed
 on the frame while the virtual camera moves the scene under it; the labels do not change.
 
@@ -28,8 +30,9 @@ from camreasoner.synth.writer import write_mp4
 KINDS = ("logo", "clock", "subtitles", "logo+clock")
 BAR_KINDS = ("letterbox", "pillarbox")  # black bars: a wide picture in a taller frame, a narrow one in a wider
 MARK_KINDS = ("watermark",)  # a stock-footage preview's translucent word across the middle of the frame
-# A set's source name ends "+text", "+bars" or "+mark": the kinds its clips draw from.
-SET_KINDS = {"text": KINDS, "bars": BAR_KINDS, "mark": MARK_KINDS}
+LENS_KINDS = ("barrel",)  # a wide lens's barrel distortion over the whole frame (an action camera's)
+# A set's source name ends "+text", "+bars", "+mark" or "+lens": the kinds its clips draw from.
+SET_KINDS = {"text": KINDS, "bars": BAR_KINDS, "mark": MARK_KINDS, "lens": LENS_KINDS}
 MARKS = ("PREVIEW", "stock footage", "SAMPLE", "watermark", "footage.example")
 WORDS = ("NEWS 24", "CAM-3", "LIVE", "SPORT HD", "stock footage", "TV5", "ARCHIVE")
 LINES = ("So where are we going now?", "Somewhere with better light.", "Did you see that?",
@@ -98,6 +101,8 @@ def draw_overlays(frames: list[np.ndarray], fps: float, seed: int, index: int,
         draw = _bar_drawer(kind, rng)
     elif kind in MARK_KINDS:
         draw = _mark_drawer(frames[0].shape[1], rng)
+    elif kind in LENS_KINDS:
+        draw = _lens_drawer(frames[0].shape[:2], rng)
     else:
         draw = _text_drawer(kind, fps, rng)
     out = []
@@ -127,6 +132,23 @@ def _mark_drawer(width: int, rng: np.random.Generator) -> Callable[[np.ndarray, 
 
     def draw(img: np.ndarray, k: int) -> None:
         _watermark(img, *mark)
+    return draw
+
+
+def _lens_drawer(shape: tuple[int, int], rng: np.random.Generator) -> Callable[[np.ndarray, int], None]:
+    """Bends a frame of ``shape`` (h, w) as a wide lens does (barrel distortion, drawn from ``rng``):
+    the pixel at radius r from the centre (in units of half the width, a 90-degree view) shows the
+    scene at r (1 + k r^2), k in 0.05-0.25 (straight lines bow outward, most near the corners)."""
+    h, w = shape
+    k = float(rng.uniform(0.05, 0.25))
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    half = w / 2.0
+    dx, dy = (xs - w / 2.0) / half, (ys - h / 2.0) / half
+    scale = 1.0 + k * (dx * dx + dy * dy)
+    map_x, map_y = w / 2.0 + dx * scale * half, h / 2.0 + dy * scale * half
+
+    def draw(img: np.ndarray, frame: int) -> None:
+        img[:] = cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     return draw
 
 

@@ -9,6 +9,7 @@ import pytest
 from observer_scenes import STEPS, H, W, point_cloud, pose, project, render, rot
 
 from camreasoner.observer.geometry import (
+    estimate_lens,
     estimate_pair,
     fixed_on_frame,
     frame_bars,
@@ -16,6 +17,7 @@ from camreasoner.observer.geometry import (
     intrinsics,
     scene_tracks,
     track_points,
+    undistort,
 )
 from camreasoner.observer.geometry.models import (
     PairMotion,
@@ -320,3 +322,36 @@ def test_a_low_parallax_pedestal_pair_reads_its_translation():
         m = estimate_pair(p0, p1, (W, H), K=K)
         assert m.model == "essential" and m.valid  # a twisted pose used to drop the pair as invalid
         assert m.translation[1] > 0 and abs(math.degrees(m.tilt)) < 0.5  # Move_Down, no tilt
+
+
+def _bent(pts: np.ndarray, coefficient: float) -> np.ndarray:
+    """Points as a lens of division-model ``coefficient`` shows them: the inverse of ``undistort``."""
+    centre = np.array([W / 2.0, H / 2.0])
+    half = math.hypot(W, H) / 2.0
+    offset = (pts - centre) / half
+    r_u = np.linalg.norm(offset, axis=1, keepdims=True)
+    r_d = (1.0 - np.sqrt(1.0 - 4.0 * coefficient * r_u**2)) / (2.0 * coefficient * np.maximum(r_u, 1e-12))
+    return centre + offset / np.maximum(r_u, 1e-12) * r_d * half
+
+
+def test_a_lens_is_estimated_from_a_pan_through_it_and_parallax_is_not_taken_for_one():
+    """A pan seen through a barrel lens (division-model coefficient -0.2): a homography leaves 2% of
+    the motion as residual; the coefficient is found from six pairs, and with it taken out the
+    tracks fit the pan's homography. A translating camera's parallax and an undistorted pan give
+    no coefficient."""
+    X = point_cloud(seed=4)
+    views = [project(X, rot("y", 0.02 * k), np.zeros(3)) for k in range(7)]
+    bent = [_bent(v, -0.2) for v in views]
+    pairs = [(a, b, (W, H)) for a, b in zip(bent[:-1], bent[1:], strict=True)]
+    fit = estimate_lens(pairs)
+    assert fit.coefficient == pytest.approx(-0.2, abs=0.01) and fit.before > 0.015 and fit.after < 0.1 * fit.before
+    np.testing.assert_allclose(undistort(bent[3], (W, H), fit.coefficient), views[3], atol=0.2)
+    m = estimate_pair(undistort(pairs[0][0], (W, H), fit.coefficient), undistort(pairs[0][1], (W, H), fit.coefficient),
+                      (W, H))
+    assert m.model == "homography" and m.pan == pytest.approx(0.02, abs=2e-3)
+    straight = [(a, b, (W, H)) for a, b in zip(views[:-1], views[1:], strict=True)]
+    assert estimate_lens(straight).coefficient == 0.0
+    moving = [project(X, np.eye(3), np.array([0.15 * k, 0.0, 0.0])) for k in range(7)]  # a truck right
+    truck = [(a, b, (W, H)) for a, b in zip(moving[:-1], moving[1:], strict=True)]
+    assert estimate_pair(truck[0][0], truck[0][1], (W, H)).model == "essential"
+    assert estimate_lens(truck).coefficient == 0.0

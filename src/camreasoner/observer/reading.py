@@ -135,6 +135,7 @@ def _shot_measurements(track: Track, index: int, pairs: list[TrackedPair], frame
         "cuts": cut_count(pairs),
         "chains": max(1, len(chains)),
         "windows": max(1, len(windows)),
+        "lens": round(track.lens[index].coefficient, 3) if index < len(track.lens) else 0.0,
         "cues": cues.to_dict(),
     }
     warnings = list(track.warnings)
@@ -200,6 +201,9 @@ def reading_from_scores(video: str, cues: ClipCues, scores: dict[str, float], me
     moving_share = max(0.0, 1.0 - cues.rigid_share)
     obs = observation_text(cues, measurements.get("frames", 0), measurements.get("span_s", 0.0), moving_share,
                            primitives)
+    if measurements.get("lens"):
+        obs += (" The lens bends straight lines (barrel distortion, division-model coefficient "
+                f"{measurements['lens']:g}); the tracks were straightened before the motion was measured.")
     if measurements.get("cuts"):
         obs += f" {measurements['cuts']} shot cut(s) were detected and left out of the motion."
     if warnings:

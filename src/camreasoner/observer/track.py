@@ -27,11 +27,16 @@ import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.observer.geometry import (
+    LensFit,
+    LensOptions,
     PairMotion,
+    SceneTracks,
+    estimate_lens,
     estimate_pair,
     intrinsics,
     is_local,
     scene_tracks,
+    undistort,
 )
 from camreasoner.video.decode import VideoInfo
 from camreasoner.video.reader import Frame, VideoReader, check_fps, prefetch
@@ -58,7 +63,9 @@ class ObserverOptions:
     ``max_frames``: stop after this many sampled frames (truncates the span; None: the whole span);
     ``max_side``: longer side of analysed frames in px; ``shots``: detect shot boundaries
     (PySceneDetect's AdaptiveDetector on every decoded frame, ``min_shot`` seconds,
-    ``shot_threshold``) and never add motion across them; off: the span is one shot.
+    ``shot_threshold``) and never add motion across them; off: the span is one shot; ``lens``:
+    estimate a wide lens's distortion per shot and take it out of the tracks
+    (:func:`~camreasoner.observer.geometry.estimate_lens`).
     """
 
     fps: float = 4.0
@@ -70,6 +77,7 @@ class ObserverOptions:
     shots: bool = True
     min_shot: float = DEFAULT_MIN_SHOT
     shot_threshold: float = DEFAULT_THRESHOLD
+    lens: bool = True
 
 
 @dataclass
@@ -77,7 +85,8 @@ class TrackedPair:
     """Two sampled frames ``PAIR_STEP_S`` apart (consecutive at 4 fps): times, source frame numbers,
     the measured motion, whether it lies across a cut (then ``motion`` is empty), the index of the
     shot holding both frames (-1: they lie in different shots, and the pair counts in none) and the
-    ``chain`` of pairs it belongs to (see :func:`pair_spacing`)."""
+    ``chain`` of pairs it belongs to (see :func:`pair_spacing`); ``tracks``: its scene tracks, kept
+    until the shot's lens is estimated."""
 
     t0: float
     t1: float
@@ -87,6 +96,7 @@ class TrackedPair:
     cut: bool = False
     shot: int = -1
     chain: int = 0
+    tracks: SceneTracks | None = field(default=None, repr=False)
 
     def rates(self) -> dict[str, Any]:
         """Per-second rates: pan/tilt/roll in deg/s, zoom in %/s, translation (x right, y down,
@@ -105,7 +115,8 @@ class TrackedPair:
 
 @dataclass
 class Track:
-    """What one decode measured: the sampled frames (source number, time), the pairs, the shots."""
+    """What one decode measured: the sampled frames (source number, time), the pairs, the shots and
+    each shot's lens (see :func:`straighten`)."""
 
     frames: list[tuple[int, float]]
     pairs: list[TrackedPair]
@@ -116,6 +127,7 @@ class Track:
     truncated: bool = False
     histogram_cuts: int = 0
     sample_fps: float | None = None
+    lens: list[LensFit] = field(default_factory=list)
 
     def shot_of(self, number: int) -> int:
         """The index of the shot holding source frame ``number``."""
@@ -218,9 +230,37 @@ def _measure(pairs: list[TrackedPair], prev: Frame, prev_hist: np.ndarray, frame
                                  PairMotion(dt=dt, n_tracks=0), cut=True, chain=chain))
         return
     scene = scene_tracks(prev.image, frame.image, options.max_points)
-    motion = estimate_pair(scene.p0, scene.p1, scene.size, dt=dt, K=intrinsics(*scene.size))
+    pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number, _motion(scene, dt), chain=chain,
+                             tracks=scene if options.lens else None))
+
+
+def _motion(scene: SceneTracks, dt: float, coefficient: float = 0.0) -> PairMotion:
+    """The camera motion of a pair's scene tracks, the lens's ``coefficient`` taken out of them first."""
+    p0, p1 = undistort(scene.p0, scene.size, coefficient), undistort(scene.p1, scene.size, coefficient)
+    motion = estimate_pair(p0, p1, scene.size, dt=dt, K=intrinsics(*scene.size))
     motion.overlay = scene.overlay
-    pairs.append(TrackedPair(prev.time, frame.time, prev.number, frame.number, motion, chain=chain))
+    return motion
+
+
+def straighten(track: Track) -> None:
+    """Estimate the lens of each shot that reads parallax in some pairs from its pairs' tracks
+    (:func:`~.geometry.estimate_lens`); where a distortion is found, measure the shot's pairs again
+    with it taken out. Fills ``track.lens`` and drops the tracks the pairs kept."""
+    track.lens = []
+    options = LensOptions()
+    for index in range(len(track.shots)):
+        own = [p for p in track.pairs if p.shot == index and p.tracks is not None]
+        fit = LensFit()
+        if sum(p.motion.model == "essential" for p in own) >= options.parallax_pairs:
+            fit = estimate_lens([(p.tracks.p0, p.tracks.p1, p.tracks.size) for p in own if p.tracks is not None],
+                                options)
+        track.lens.append(fit)
+        if fit.coefficient:
+            for p in own:
+                assert p.tracks is not None
+                p.motion = _motion(p.tracks, p.motion.dt, fit.coefficient)
+    for p in track.pairs:
+        p.tracks = None
 
 
 def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:
@@ -257,4 +297,6 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
         else:
             pair.cut = True
             pair.motion = PairMotion(dt=pair.motion.dt, n_tracks=0)
+            pair.tracks = None
+    straighten(track)
     return track

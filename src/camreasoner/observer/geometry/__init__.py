@@ -13,6 +13,7 @@ from camreasoner.observer.geometry.cues import (
     merge_chains,
 )
 from camreasoner.observer.geometry.layers import LayerOptions, Layers, motion_layers
+from camreasoner.observer.geometry.lens import LensFit, LensOptions, estimate_lens, undistort
 from camreasoner.observer.geometry.models import PairMotion, PairOptions, estimate_pair, intrinsics
 from camreasoner.observer.geometry.overlays import (
     OverlayOptions,
@@ -23,6 +24,7 @@ from camreasoner.observer.geometry.overlays import (
 )
 from camreasoner.observer.geometry.tracks import track_points
 
-__all__ = ["ClipCues", "ClipOptions", "LayerOptions", "Layers", "OverlayOptions", "PairMotion", "PairOptions",
-           "SceneTracks", "estimate_pair", "fixed_on_frame", "frame_bars", "integrate_pairs", "integrate_windows",
-           "intrinsics", "is_local", "merge_chains", "motion_layers", "scene_tracks", "track_points"]
+__all__ = ["ClipCues", "ClipOptions", "LayerOptions", "Layers", "LensFit", "LensOptions", "OverlayOptions",
+           "PairMotion", "PairOptions", "SceneTracks", "estimate_lens", "estimate_pair", "fixed_on_frame", "frame_bars",
+           "integrate_pairs", "integrate_windows", "intrinsics", "is_local", "merge_chains", "motion_layers",
+           "scene_tracks", "track_points", "undistort"]
