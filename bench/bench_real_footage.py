@@ -112,7 +112,9 @@ TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101),
             "dolly it cost seed 3103, fitted on seed 11): those sets read as they did before the rule; its "
             "still-scene condition came from a test; reading each pair inside its black bars "
             "(geometry.overlays.frame_bars) was chosen on vtest+bars seed 1101; a rule for a watermark across "
-            "the middle was chosen on vtest+mark seed 1101, read once on seed 2101 and left out (docs/observer.md)")  # fmt: skip
+            "the middle was chosen on vtest+mark seed 1101, read once on seed 2101 and left out (docs/observer.md); "
+            "the wide-lens step (geometry.lens) was chosen on vtest+lens seed 1101, vtest seed 1101 and rendered "
+            "design seeds 5151, 6161 and 11; vtest+lens seed 2101 only measured it")  # fmt: skip
 
 
 def chosen_sets(only: set[str], rendered_seed: int) -> list[tuple[str, str, str, int]]:
