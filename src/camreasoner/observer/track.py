@@ -8,7 +8,9 @@ steps), so the sample splits into ``m`` interleaved chains, each a 4-fps reading
 :func:`pair_spacing`). A pair whose two frames lie in different shots is kept in the series but
 never measured (``cut``); so is a pair across a grey-level histogram jump (a cut the shot
 detector's minimum shot length let through). Text fixed on the frame (subtitles, a logo) is kept
-out of every pair's tracks (:func:`~camreasoner.observer.geometry.scene_tracks`).
+out of every pair's tracks (:func:`~camreasoner.observer.geometry.scene_tracks`). Once the decode
+is over, each shot's lens is estimated from its pairs' tracks, and where it bends straight lines
+the shot's pairs are measured again with the bending taken out (:func:`straighten`).
 """
 
 from __future__ import annotations
@@ -246,21 +248,21 @@ def straighten(track: Track) -> None:
     """Estimate the lens of each shot that reads parallax in some pairs from its pairs' tracks
     (:func:`~.geometry.estimate_lens`); where a distortion is found, measure the shot's pairs again
     with it taken out. Fills ``track.lens`` and drops the tracks the pairs kept."""
-    track.lens = []
     options = LensOptions()
-    for index in range(len(track.shots)):
-        own = [p for p in track.pairs if p.shot == index and p.tracks is not None]
+    by_shot: list[list[tuple[TrackedPair, SceneTracks]]] = [[] for _ in track.shots]
+    for p in track.pairs:
+        if p.tracks is not None and p.shot >= 0:
+            by_shot[p.shot].append((p, p.tracks))
+        p.tracks = None
+    track.lens = []
+    for own in by_shot:
         fit = LensFit()
-        if sum(p.motion.model == "essential" for p in own) >= options.parallax_pairs:
-            fit = estimate_lens([(p.tracks.p0, p.tracks.p1, p.tracks.size) for p in own if p.tracks is not None],
-                                options)
+        if sum(p.motion.model == "essential" for p, _ in own) >= options.parallax_pairs:
+            fit = estimate_lens([(scene.p0, scene.p1, scene.size) for _, scene in own], options)
         track.lens.append(fit)
         if fit.coefficient:
-            for p in own:
-                assert p.tracks is not None
-                p.motion = _motion(p.tracks, p.motion.dt, fit.coefficient)
-    for p in track.pairs:
-        p.tracks = None
+            for p, scene in own:
+                p.motion = _motion(scene, p.motion.dt, fit.coefficient)
 
 
 def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:

@@ -6,10 +6,11 @@ left looks like parallax: pans read as trucks and zooms as dollies. The lens is 
 pair of a shot, so one coefficient of the division model (Fitzgibbon, CVPR 2001),
 ``x_u = c + (x_d - c) / (1 + k r^2)`` with ``r`` the distance from the picture's centre in half
 diagonals, is chosen per shot: the one under which a homography fits the tracks of its fastest
-pairs best. It is kept only when it removes most of what a homography left (``gain``) and the
-straightened tracks then fit a homography about as well as an undistorted rotation's do
-(``max_residual``): a translating camera's parallax depends on depth, not on the position in the
-frame, so a radial coefficient explains it away far less well.
+pairs best. The pairs are dealt into two halves, and each half's coefficient is kept only when it
+also removes most of what a homography left of the other half's tracks (``gain``) and those then
+fit a homography about as well as an undistorted rotation's do (``max_residual``): a translating
+camera's parallax depends on depth, not on the position in the frame, so a coefficient fitted to
+one half's parallax, or to its tracking noise, does not carry over to the other half.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ PairTracks = tuple[np.ndarray, np.ndarray, tuple[int, int]]
 
 @dataclass(frozen=True)
 class LensOptions:
-    """Settings of :func:`estimate_lens`. Lengths are shares of the picture's diagonal."""
+    """Settings of :func:`estimate_lens` (and of which shots the observer searches,
+    ``parallax_pairs``). Lengths are shares of the picture's diagonal."""
 
     parallax_pairs: int = 2
     """A shot is searched only when at least this many of its pairs were read with parallax (a
@@ -46,7 +48,7 @@ class LensOptions:
     min_flow: float = 0.005
     """... among those moving by at least this (median over their tracks) ..."""
     min_tracks: int = 20
-    """... with at least this many tracks; fewer than two such pairs: no estimate."""
+    """... with at least this many tracks; fewer than four such pairs (two a half): no estimate."""
     ransac: float = 0.005
     """Inlier distance of each pair's homography."""
     gain: float = 0.8
