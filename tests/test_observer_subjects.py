@@ -6,6 +6,11 @@ tilt, not a pedestal; a clip and its mirror image get mirrored scores (opposite 
 their calibration).
 """
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -160,6 +165,12 @@ def test_a_pan_through_a_wide_lens_reads_as_a_pan_not_a_truck(tmp_path, index, k
     reading = analyze_video(path)
     assert reading.answer == pan, (reading.scores, reading.measurements["lens"])
     assert reading.measurements["lens"] < -0.1 and "The lens bends straight lines" in reading.observation
+    if index == 17:  # the command line's switch
+        exe = Path(sys.executable).with_name("camreasoner")
+        out = subprocess.run([str(exe), "analyze", str(path), "--json", "--no-lens"], capture_output=True, text=True,
+                             timeout=120)
+        off = json.loads(out.stdout)
+        assert off["measurements"]["lens"] == 0.0 and off["primitives"] == bent.primitives
     plain = tmp_path / "plain.mp4"
     write_mp4(plain, clip.frames, opts.fps, crf=opts.crf)
     assert analyze_video(plain).measurements["lens"] == 0.0

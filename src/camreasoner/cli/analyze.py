@@ -34,6 +34,8 @@ EndOpt = Annotated[float | None, typer.Option("--end", help="End of the span, se
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 NoShotsOpt = Annotated[bool, typer.Option("--no-shots", help="Geometric observer: no shot detection; the "
                                           "span is read as one shot.")]
+NoLensOpt = Annotated[bool, typer.Option("--no-lens", help="Geometric observer: do not look for a wide "
+                                         "lens's barrel distortion (docs/observer.md, 'Wide lenses').")]
 GEOMETRIC = "geometric"
 
 
@@ -46,14 +48,14 @@ def _check_sampling(fps: float | None, max_frames: int | None) -> None:
 
 
 def _observer_options(fps: float | None, max_frames: int | None, start: float | None, end: float | None,
-                      shots: bool = True):
+                      shots: bool = True, lens: bool = True):
     from camreasoner.observer.reading import ObserverOptions
 
     _check_sampling(fps, max_frames)
     base = ObserverOptions()
     return ObserverOptions(fps=base.fps if fps is None else fps,
                            max_frames=base.max_frames if max_frames is None else max_frames, start=start, end=end,
-                           shots=shots)
+                           shots=shots, lens=lens)
 
 
 def _backend(name: str, model: str | None, base_url: str | None, hint: str | None,
@@ -159,6 +161,7 @@ def analyze(
     start: StartOpt = None,
     end: EndOpt = None,
     no_shots: NoShotsOpt = False,
+    no_lens: NoLensOpt = False,
     backend: BackendOpt = GEOMETRIC,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -177,7 +180,7 @@ def analyze(
     if backend == GEOMETRIC:
         from camreasoner.observer.reading import analyze_video
 
-        obj = analyze_video(video, _observer_options(fps, max_frames, start, end, not no_shots)).to_json()
+        obj = analyze_video(video, _observer_options(fps, max_frames, start, end, not no_shots, not no_lens)).to_json()
     else:
         be = _backend(backend, model, base_url, hint, fps, max_frames, max_new_tokens=max_new_tokens,
                       max_pixels=max_pixels, temperature=temperature)
