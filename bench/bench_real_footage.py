@@ -292,9 +292,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", type=int, default=40, help="clips per generated set")
     ap.add_argument("--work", type=Path, default=None, help="keep generated sets here (reused when complete)")
-    ap.add_argument("--only", default="",
-                    help="comma-separated set names to run (vtest, tree-hand, rendered, vtest+text, "
-                         "tree-hand+text, vtest+bars, vtest+mark, vtest+lens, real, heldout)")
+    names = dict.fromkeys([name for name, *_ in SETS] + [name for _, _, name, _ in SHOT_BATCHES])
+    ap.add_argument("--only", default="", help=f"comma-separated set names to run ({', '.join(names)})")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--rendered-seed", type=int, default=3103,
                     help="the rendered set's seed (3103: the report seed; e.g. 8108: a fresh one)")

@@ -299,6 +299,5 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
         else:
             pair.cut = True
             pair.motion = PairMotion(dt=pair.motion.dt, n_tracks=0)
-            pair.tracks = None
-    straighten(track)
+    straighten(track)  # a pair across a cut (shot -1) gives its tracks to no shot
     return track

@@ -99,9 +99,9 @@ def homography_residual(pairs: Sequence[PairTracks], coefficient: float, options
     return float(np.median(shares)) if shares else 0.0
 
 
-def _search(pairs: Sequence[PairTracks], opts: LensOptions) -> tuple[float, float]:
+def _search(pairs: Sequence[PairTracks], opts: LensOptions) -> float:
     """The coefficient in [``strongest``, 0] under which a homography fits ``pairs`` best, by
-    golden-section search, and the residual there."""
+    golden-section search."""
     ratio = (math.sqrt(5.0) - 1.0) / 2.0
     low, high = opts.strongest, 0.0
     a, b = high - ratio * (high - low), low + ratio * (high - low)
@@ -115,7 +115,7 @@ def _search(pairs: Sequence[PairTracks], opts: LensOptions) -> tuple[float, floa
             low, a, fa = a, b, fb
             b = low + ratio * (high - low)
             fb = homography_residual(pairs, b, opts)
-    return (a, fa) if fa < fb else (b, fb)
+    return a if fa < fb else b
 
 
 def estimate_lens(pairs: Sequence[PairTracks], options: LensOptions | None = None) -> LensFit:
@@ -125,12 +125,14 @@ def estimate_lens(pairs: Sequence[PairTracks], options: LensOptions | None = Non
     one half's noise does not), and the shot's is their mean."""
     opts = options or LensOptions()
 
-    def motion(p: PairTracks) -> float:
-        return float(np.median(np.linalg.norm(p[1] - p[0], axis=1)))
-
-    moving = [(np.asarray(p0, np.float64), np.asarray(p1, np.float64), size) for p0, p1, size in pairs
-              if len(p0) >= opts.min_tracks and motion((p0, p1, size)) >= opts.min_flow * math.hypot(*size)]
-    moving = sorted(moving, key=motion, reverse=True)[: opts.pairs]
+    rated = []  # (median motion, tracks) of the pairs with enough tracks that move enough
+    for p0, p1, size in pairs:
+        if len(p0) >= opts.min_tracks:
+            q0, q1 = np.asarray(p0, np.float64), np.asarray(p1, np.float64)
+            moved = float(np.median(np.linalg.norm(q1 - q0, axis=1)))
+            if moved >= opts.min_flow * math.hypot(*size):
+                rated.append((moved, (q0, q1, size)))
+    moving = [tracks for _, tracks in sorted(rated, key=lambda r: r[0], reverse=True)[: opts.pairs]]
     if len(moving) < 4:
         return LensFit()
     halves = (moving[0::2], moving[1::2])
@@ -143,7 +145,7 @@ def estimate_lens(pairs: Sequence[PairTracks], options: LensOptions | None = Non
         probed = min(homography_residual(half, c, opts) for c in probes)
         if probed >= opts.gain * at_zero or probed >= PROBE_SLACK * opts.max_residual:
             return LensFit(0.0, before, None)
-    found = [_search(half, opts)[0] for half in halves]
+    found = [_search(half, opts) for half in halves]
     checked = [homography_residual(other, c, opts) for c, other in zip(found, halves[::-1], strict=True)]
     kept = all(r < opts.gain * at_zero and r < opts.max_residual
                for r, at_zero in zip(checked, straight[::-1], strict=True))
