@@ -146,6 +146,13 @@ def test_cli_exit_codes_resume_noop_and_refusal(library, tmp_path):
     assert (out / "label.json").stat().st_mtime_ns == before
     other = cli("label", str(library["a"]), "--out", str(out), "--fps", "6", "--quiet")
     assert other.returncode == 2 and other.stderr.count("\n") == 1 and "other options (fps" in other.stderr
+    run_file = out / "work" / "run.json"  # a run recorded before an option existed takes it at its default
+    recorded = json.loads(run_file.read_text())
+    del recorded["options"]["lens"]
+    run_file.write_text(json.dumps(recorded))
+    assert "already finished" in cli("label", str(library["a"]), "--out", str(out), "--quiet").stdout
+    lensless = cli("label", str(library["a"]), "--out", str(out), "--no-lens", "--quiet")
+    assert lensless.returncode == 2 and "other options (lens: True before, False now)" in lensless.stderr
     bad = cli("label", str(library["a"]), str(library["broken"] / "empty.mp4"), "--out", str(tmp_path / "r2"), "--quiet")
     assert bad.returncode == 1 and "1 video(s) could not be read" in bad.stderr
     usage = cli("label", str(library["a"]), "--out", str(tmp_path / "r3"), "--workers", "0")

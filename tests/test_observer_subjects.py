@@ -171,6 +171,14 @@ def test_a_pan_through_a_wide_lens_reads_as_a_pan_not_a_truck(tmp_path, index, k
                              timeout=120)
         off = json.loads(out.stdout)
         assert off["measurements"]["lens"] == 0.0 and off["primitives"] == bent.primitives
+        run = tmp_path / "run"
+        label = [str(exe), "label", str(path), "--out", str(run), "--quiet"]
+        out = subprocess.run([*label, "--no-lens"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        row = json.loads((run / "shots.jsonl").read_text().splitlines()[0])
+        assert json.loads(row["measurements"])["lens"] == 0.0
+        out = subprocess.run(label, capture_output=True, text=True, timeout=120)  # lens on: another run
+        assert out.returncode == 2 and "other options (lens: False before, True now)" in out.stderr, out.stderr
     plain = tmp_path / "plain.mp4"
     write_mp4(plain, clip.frames, opts.fps, crf=opts.crf)
     assert analyze_video(plain).measurements["lens"] == 0.0

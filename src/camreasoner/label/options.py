@@ -27,8 +27,9 @@ class TimelineOptions:
 
 @dataclass
 class LabelOptions:
-    """A labelling run: sampling, shots, backend, unsure band, parallelism.
+    """A labelling run: sampling, shots, lens, backend, unsure band, parallelism.
 
+    ``lens``: the geometric observer estimates and takes out a wide lens's barrel distortion;
     ``unsure``: a primitive whose score lies within this distance of 0.5 is written as null
     (unknown) in the labels; ``video_root``: labels.jsonl paths are relative to it (default: the
     deepest folder holding every input video).
@@ -42,6 +43,7 @@ class LabelOptions:
     backend_options: dict[str, Any] = field(default_factory=dict)
     unsure: float = 0.15
     shot_threshold: float = 3.0
+    lens: bool = True
     timeline: TimelineOptions = field(default_factory=TimelineOptions)
     video_root: str | None = None
     workers: int = 1

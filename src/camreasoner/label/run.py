@@ -74,11 +74,20 @@ def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "another format"
 
 
+def _with_defaults(recorded: dict[str, Any]) -> dict[str, Any]:
+    """A recorded identity with the options it lacks (added to LabelOptions since it was written)
+    at their defaults."""
+    options = recorded.get("options")
+    if not isinstance(options, dict):
+        return recorded
+    return {**recorded, "options": {**LabelOptions().identity(), **options}}
+
+
 def _check_out(out: Path, identity: dict[str, Any]) -> bool:
     """True when OUT already holds this run finished; raise when it holds anything else."""
     run_file = out / "work" / "run.json"
     if run_file.is_file():
-        old = json.loads(run_file.read_text(encoding="utf-8"))
+        old = _with_defaults(json.loads(run_file.read_text(encoding="utf-8")))
         if old != identity:
             raise CamReasonerError(f"{out}: holds a labelling run with {_difference(old, identity)}; "
                                    "use another --out or the same command")

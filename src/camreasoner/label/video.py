@@ -115,7 +115,7 @@ def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
         result["duration"] = round(duration, 4)
         n_frames = max(1, round(duration * info.fps))
         obs = ObserverOptions(fps=opts.fps, max_frames=None, max_side=opts.max_side, shots=opts.shots,
-                              min_shot=opts.min_shot, shot_threshold=opts.shot_threshold)
+                              min_shot=opts.min_shot, shot_threshold=opts.shot_threshold, lens=opts.lens)
         reading = analyze_shots(video, obs)  # one decode: shots, per-shot readings and series
         bad = _broken(reading.warnings)
         if bad:  # nothing of it is labelled, so not "analysed the N frames that decoded"
