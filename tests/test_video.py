@@ -73,6 +73,7 @@ def test_truncated_stream_warns_and_keeps_what_decodes(tmp_path):
     frames = list(reader)
     assert 2 <= len(frames) < 40
     assert reader.warnings and "cut.mkv" in reader.warnings[0]
+    assert reader.warnings[0] == f"{reader.damage}; analysed the {len(frames)} frames that decoded"
 
 
 def test_an_avi_cut_before_its_index_is_reported_by_its_frame_count(tmp_path):
@@ -87,8 +88,9 @@ def test_an_avi_cut_before_its_index_is_reported_by_its_frame_count(tmp_path):
     assert info.frames == 40 and info.duration < 3.0 and frames[-1].time > info.duration - 1.0
     assert info.declared_length == pytest.approx(40 / 12)
     assert reader.warnings and "cut.avi" in reader.warnings[0] and "truncated" in reader.warnings[0]
+    assert reader.damage == reader.warnings[0].split("; analysed")[0] and "analysed" not in reader.damage
     whole = VideoReader(full, fps=None)
-    assert len(list(whole)) == 40 and whole.warnings == []
+    assert len(list(whole)) == 40 and whole.warnings == [] and whole.damage is None
 
 
 def test_a_matroska_file_whose_frames_start_late_is_read_whole(tmp_path):

@@ -14,9 +14,6 @@ from camreasoner.label.series import series_from_samples
 from camreasoner.label.timeline import MotionSeries, Window, format_timeline, timeline
 from camreasoner.video.shots import Shot
 
-# Reader warnings that mean the file could not be read whole: the video goes to errors.jsonl.
-BROKEN_MARKERS = ("truncated", "corrupt", "decoding stopped", "broken")
-
 
 def series_from_reading(reading: Any) -> MotionSeries | None:
     """The observer's per-pair motion (``Reading.series``) as arrays; None when the reading has none."""
@@ -96,13 +93,6 @@ def _ask(video: str, spans: list[tuple[float | None, float | None]], opts: Label
     return [shot_answers(responses[i * n:(i + 1) * n]) for i in range(len(spans))]
 
 
-def _broken(warnings: list[str]) -> str | None:
-    for w in warnings:
-        if any(m in w.lower() for m in BROKEN_MARKERS):
-            return w
-    return None
-
-
 def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
     """``{"video", "duration", "rows": [...], "error": None}`` or with ``"error": "<one line>"``."""
     from camreasoner.observer.reading import ObserverOptions, ShotReading, analyze_shots
@@ -117,9 +107,8 @@ def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
         obs = ObserverOptions(fps=opts.fps, max_frames=None, max_side=opts.max_side, shots=opts.shots,
                               min_shot=opts.min_shot, shot_threshold=opts.shot_threshold, lens=opts.lens)
         reading = analyze_shots(video, obs)  # one decode: shots, per-shot readings and series
-        bad = _broken(reading.warnings)
-        if bad:  # nothing of it is labelled, so not "analysed the N frames that decoded"
-            raise CamReasonerError(bad.split("; analysed the ")[0] + "; not labelled")
+        if reading.damage:  # nothing of a broken stream is labelled
+            raise CamReasonerError(f"{reading.damage}; not labelled")
         shots = reading.shots or [ShotReading(Shot(0.0, round(duration, 4), 0, n_frames), reading)]
         spans = [(it.shot.start if i else None, None if i == len(shots) - 1 else it.shot.end)
                  for i, it in enumerate(shots)]

@@ -32,8 +32,9 @@ from camreasoner.video.shots import Shot
 class Reading:
     """One clip's reading: decisions, calibrated scores, the measurements and the O-T-A text;
     ``series``: every frame pair's rates; ``windows``: a shot longer than one scoring window has
-    each measured window's ``start``, ``end`` and ``scores`` (see :func:`reading_from_cues`); neither is
-    in :meth:`to_json`."""
+    each measured window's ``start``, ``end`` and ``scores`` (see :func:`reading_from_cues`);
+    ``damage``: the cause when the stream broke part-way (a warning says it too, with what was
+    analysed); none of these is in :meth:`to_json`."""
 
     video: str
     primitives: dict[str, bool]
@@ -46,6 +47,7 @@ class Reading:
     series: list[dict[str, Any]] = field(default_factory=list)
     shots: list[ShotReading] = field(default_factory=list)
     windows: list[dict[str, Any]] = field(default_factory=list)
+    damage: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object ``camreasoner analyze --json`` prints (warnings ride in measurements;
@@ -237,6 +239,7 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     for shot, own, (cues, measurements, warnings, windows, spans) in zip(track.shots, pairs, parts, strict=True):
         item = ShotReading(shot, reading_from_cues(video, cues, measurements, warnings, windows=windows, spans=spans))
         item.reading.series = [p.rates() for p in own]
+        item.reading.damage = track.damage
         shots.append(item)
     main = _main_shot(track, pairs)
     cues, shot_measurements, shot_warnings, _, _ = parts[main]
@@ -253,6 +256,7 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     reading.series = [p.rates() for p in track.pairs]
     reading.windows = shots[main].reading.windows
     reading.shots = shots if options.shots else []
+    reading.damage = track.damage
     return reading
 
 

@@ -126,6 +126,7 @@ class Track:
     size: tuple[int, int]
     info: VideoInfo
     warnings: list[str] = field(default_factory=list)
+    damage: str | None = None
     truncated: bool = False
     histogram_cuts: int = 0
     sample_fps: float | None = None
@@ -276,7 +277,7 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
     with closing(sampled):  # on an error the decoding thread is stopped and joined here, not at collection
         pairs, frames, size, hist_cuts = _track_pairs(sampled, detector, options, spacing)
     if len(frames) < 2:
-        detail = f"; {reader.warnings[0]}" if reader.warnings else ""
+        detail = f"; {reader.damage}" if reader.damage else ""
         n = len(frames)
         past = ""
         if options.start and info.duration is not None and options.start >= info.duration:
@@ -291,7 +292,8 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
     else:
         first = frames[0]
         shots = [Shot(round(first[1], 4), round(end or frames[-1][1], 4), first[0], reader.last_number + 1)]
-    track = Track(frames, pairs, shots, size, info, reader.warnings, reader.truncated, hist_cuts, options.fps)
+    track = Track(frames, pairs, shots, size, info, reader.warnings, reader.damage, reader.truncated, hist_cuts,
+                  options.fps)
     for pair in pairs:
         first, second = track.shot_of(pair.n0), track.shot_of(pair.n1)
         if first == second:

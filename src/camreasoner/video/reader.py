@@ -65,7 +65,9 @@ class VideoReader:
     ``max_side``: the longer side of the analysed frames; ``on_decoded(frame, number, time)``:
     called for every decoded frame of the span, sampled or not (in the decoding thread). Iterate to
     get :class:`Frame` objects; ``warnings`` holds what went wrong part-way (a corrupt or truncated
-    stream); ``truncated`` is True when ``max_frames`` stopped the reading before the span's end.
+    stream); ``damage`` is the first such break's cause alone (one line naming the file, without
+    what was analysed); ``truncated`` is True when ``max_frames`` stopped the reading before the
+    span's end.
     """
 
     path: str | os.PathLike[str]
@@ -76,6 +78,7 @@ class VideoReader:
     max_side: int | None = 320
     on_decoded: Callable[[object, int, float], None] | None = None
     warnings: list[str] = field(default_factory=list)
+    damage: str | None = None
     info: VideoInfo | None = None
     decoded: int = 0
     truncated: bool = False
@@ -178,6 +181,7 @@ class VideoReader:
         finally:
             container.close()
         if len(self.warnings) > n_warnings:
+            self.damage = self.damage or self.warnings[-1]
             self.warnings[-1] += f"; analysed the {taken} frames that decoded"
         self._check_truncated(last_time, taken)
 
@@ -192,10 +196,9 @@ class VideoReader:
         expected_end = declared if self.end is None else min(self.end, declared)
         gap = expected_end - last_time
         if gap > max(1.0, 5.0 / info.fps) and gap > 0.1 * expected_end:
-            self.warnings.append(
-                f"{self.path}: stream ends at {last_time:.2f} s of a declared {declared:.2f} s "
-                f"(truncated or corrupt); analysed the {taken} frames that decoded"
-            )
+            self.damage = (f"{self.path}: stream ends at {last_time:.2f} s of a declared {declared:.2f} s "
+                           "(truncated or corrupt)")
+            self.warnings.append(f"{self.damage}; analysed the {taken} frames that decoded")
 
 
 def _grey(frame: Any, size: tuple[int, int] | None, k_rot: int) -> np.ndarray:
