@@ -27,8 +27,8 @@ Sets (every one generated with a fixed seed, so anyone gets the same clips):
   the frame a side: calibration seed 1101, report seed 2101;
 - semi-real under a watermark (``vtest+mark``): the same clips with a translucent word across the
   middle of the frame, as stock-footage previews carry: calibration seed 1101, report seed 2101;
-- semi-real through a wide lens (``vtest+lens``): the same clips bent by barrel distortion, as an
-  action camera's uncorrected wide view is: calibration seed 1101, report seed 2101.
+- semi-real through a wide lens (``vtest+lens``): the same clips bent by barrel distortion within
+  the frame, as an action camera's uncorrected wide view is: calibration seed 1101, report seed 2101.
 
 Per set and reader: clips exactly right (every known label), false Yes per clip (a Yes where the
 label is No), missed Yes (share of the Yes labels answered No), balanced accuracy and mean AP

@@ -138,13 +138,16 @@ def _mark_drawer(width: int, rng: np.random.Generator) -> Callable[[np.ndarray, 
 def _lens_drawer(shape: tuple[int, int], rng: np.random.Generator) -> Callable[[np.ndarray, int], None]:
     """Bends a frame of ``shape`` (h, w) as a wide lens does (barrel distortion, drawn from ``rng``):
     the pixel at radius r from the centre (in units of half the width, a 90-degree view) shows the
-    scene at r (1 + k r^2), k in 0.05-0.25 (straight lines bow outward, most near the corners)."""
+    scene at r (1 + k r^2) / (1 + k R^2), k in 0.05-0.25 (straight lines bow outward, most near the
+    corners) and R the corners' radius: the corners show the frame's corners, so the bent picture
+    holds the whole frame and nothing from outside it (no edge is mirrored in)."""
     h, w = shape
     k = float(rng.uniform(0.05, 0.25))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     half = w / 2.0
     dx, dy = (xs - w / 2.0) / half, (ys - h / 2.0) / half
-    scale = 1.0 + k * (dx * dx + dy * dy)
+    corner = 1.0 + (h / w) ** 2
+    scale = (1.0 + k * (dx * dx + dy * dy)) / (1.0 + k * corner)
     map_x, map_y = w / 2.0 + dx * scale * half, h / 2.0 + dy * scale * half
 
     def draw(img: np.ndarray, frame: int) -> None:

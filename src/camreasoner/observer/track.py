@@ -35,6 +35,7 @@ from camreasoner.observer.geometry import (
     SceneTracks,
     estimate_lens,
     estimate_pair,
+    explained_motion,
     intrinsics,
     is_local,
     scene_tracks,
@@ -245,8 +246,17 @@ def _motion(scene: SceneTracks, dt: float, coefficient: float = 0.0) -> PairMoti
     return motion
 
 
+def _looks_bent(motion: PairMotion, options: LensOptions) -> bool:
+    """Whether a pair shows what a lens's bend does: parallax, or a homography whose rotation and
+    zoom leave most of a clear motion unexplained (see :class:`~.geometry.LensOptions`)."""
+    if motion.model == "essential":
+        return True
+    moving = motion.flow_px >= options.min_flow * math.hypot(*motion.size)
+    return motion.model == "homography" and moving and explained_motion(motion) < options.min_explained * motion.flow_px
+
+
 def straighten(track: Track) -> None:
-    """Estimate the lens of each shot that reads parallax in some pairs from its pairs' tracks
+    """Estimate the lens of each shot some of whose pairs look bent from its pairs' tracks
     (:func:`~.geometry.estimate_lens`); where a distortion is found, measure the shot's pairs again
     with it taken out. Fills ``track.lens`` and drops the tracks the pairs kept."""
     options = LensOptions()
@@ -258,7 +268,7 @@ def straighten(track: Track) -> None:
     track.lens = []
     for own in by_shot:
         fit = LensFit()
-        if sum(p.motion.model == "essential" for p, _ in own) >= options.parallax_pairs:
+        if sum(_looks_bent(p.motion, options) for p, _ in own) >= options.bent_pairs:
             fit = estimate_lens([(scene.p0, scene.p1, scene.size) for _, scene in own], options)
         track.lens.append(fit)
         if fit.coefficient:

@@ -14,7 +14,13 @@ from camreasoner.observer.geometry.cues import (
 )
 from camreasoner.observer.geometry.layers import LayerOptions, Layers, motion_layers
 from camreasoner.observer.geometry.lens import LensFit, LensOptions, estimate_lens, undistort
-from camreasoner.observer.geometry.models import PairMotion, PairOptions, estimate_pair, intrinsics
+from camreasoner.observer.geometry.models import (
+    PairMotion,
+    PairOptions,
+    estimate_pair,
+    explained_motion,
+    intrinsics,
+)
 from camreasoner.observer.geometry.overlays import (
     OverlayOptions,
     SceneTracks,
@@ -25,6 +31,6 @@ from camreasoner.observer.geometry.overlays import (
 from camreasoner.observer.geometry.tracks import track_points
 
 __all__ = ["ClipCues", "ClipOptions", "LayerOptions", "Layers", "LensFit", "LensOptions", "OverlayOptions",
-           "PairMotion", "PairOptions", "SceneTracks", "estimate_lens", "estimate_pair", "fixed_on_frame", "frame_bars",
+           "PairMotion", "PairOptions", "SceneTracks", "estimate_lens", "estimate_pair", "explained_motion", "fixed_on_frame", "frame_bars",
            "integrate_pairs", "integrate_windows", "intrinsics", "is_local", "merge_chains", "motion_layers",
            "scene_tracks", "track_points", "undistort"]

@@ -34,11 +34,16 @@ PairTracks = tuple[np.ndarray, np.ndarray, tuple[int, int]]
 @dataclass(frozen=True)
 class LensOptions:
     """Settings of :func:`estimate_lens` (and of which shots the observer searches,
-    ``parallax_pairs``). Lengths are shares of the picture's diagonal."""
+    ``bent_pairs``, ``min_explained``). Lengths are shares of the picture's diagonal."""
 
-    parallax_pairs: int = 2
-    """A shot is searched only when at least this many of its pairs were read with parallax (a
-    translation: what a lens's bending fakes); elsewhere there is nothing for it to undo."""
+    bent_pairs: int = 2
+    """A shot is searched only when at least this many of its pairs look bent: read with parallax
+    (a translation: what a lens's bending fakes) ..."""
+    min_explained: float = 0.25
+    """... or read by a homography whose rotation and zoom account for under this share of the
+    tracks' motion (the homography absorbed a bent pan or tilt as a keystone; a camera's rotation,
+    zoom or a crop window's shift accounts for at least 0.4 of it on every calibration and design
+    set). Elsewhere there is nothing for the search to undo."""
     strongest: float = -0.5
     """The coefficient is searched between this (strong barrel distortion) and 0 ..."""
     steps: int = 10

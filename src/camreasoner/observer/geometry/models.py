@@ -74,6 +74,15 @@ def intrinsics(width: int, height: int, hfov_deg: float = DEFAULT_HFOV_DEG) -> n
     return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
 
 
+def explained_motion(motion: PairMotion, hfov_deg: float = DEFAULT_HFOV_DEG) -> float:
+    """The image motion (px) a pair's rotation and zoom account for at a typical point (0.35 of
+    the diagonal from the centre), to set against its tracks' median motion ``flow_px``."""
+    w, h = motion.size
+    focal = intrinsics(w, h, hfov_deg)[0, 0]
+    radius = 0.35 * math.hypot(w, h)
+    return focal * math.hypot(motion.pan, motion.tilt) + radius * (abs(motion.roll) + abs(motion.log_zoom))
+
+
 def apply_homography(H: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Map (N, 2) points through a 3x3 homography."""
     hom = np.concatenate([pts, np.ones((len(pts), 1))], axis=1) @ H.T
