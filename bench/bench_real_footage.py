@@ -28,7 +28,9 @@ Sets (every one generated with a fixed seed, so anyone gets the same clips):
 - semi-real under a watermark (``vtest+mark``): the same clips with a translucent word across the
   middle of the frame, as stock-footage previews carry: calibration seed 1101, report seed 2101;
 - semi-real through a wide lens (``vtest+lens``): the same clips bent by barrel distortion within
-  the frame, as an action camera's uncorrected wide view is: calibration seed 1101, report seed 2101.
+  the frame, as an action camera's uncorrected wide view is: calibration seed 1101, report seed 2101;
+- semi-real, heavily compressed (``vtest+crf``): the same clips encoded at H.264 CRF 30, 35 or 40
+  instead of 20, as small web previews are: calibration seed 1101, report seed 2101.
 
 Per set and reader: clips exactly right (every known label), false Yes per clip (a Yes where the
 label is No), missed Yes (share of the Yes labels answered No), balanced accuracy and mean AP
@@ -95,6 +97,8 @@ SETS = (
     ("vtest+mark", "vtest+mark", "report", 2101),
     ("vtest+lens", "vtest+lens", "calibration", 1101),
     ("vtest+lens", "vtest+lens", "report", 2101),
+    ("vtest+crf", "vtest+crf", "calibration", 1101),
+    ("vtest+crf", "vtest+crf", "report", 2101),
 )
 TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101), on other vtest seeds that "
             "are not report seeds (its layer rules also looked at 1201) and on rendered sets of its own "
@@ -114,7 +118,8 @@ TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101),
             "(geometry.overlays.frame_bars) was chosen on vtest+bars seed 1101; a rule for a watermark across "
             "the middle was chosen on vtest+mark seed 1101, read once on seed 2101 and left out (docs/observer.md); "
             "the wide-lens step (geometry.lens) was chosen on vtest+lens seed 1101, vtest seed 1101 and rendered "
-            "design seeds 5151, 6161 and 11; vtest+lens seed 2101 only measured it")  # fmt: skip
+            "design seeds 5151, 6161 and 11; vtest+lens seed 2101 only measured it; nothing was chosen on "
+            "vtest+crf (heavy compression): both its seeds only measured the observer")  # fmt: skip
 
 
 def chosen_sets(only: set[str], rendered_seed: int) -> list[tuple[str, str, str, int]]:

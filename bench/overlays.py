@@ -6,7 +6,9 @@ timestamp, a two-line subtitle band on a dark box, or a logo and a timestamp (``
 letterbox or pillarbox bars, 8-15% of the frame a side (``BAR_KINDS``); a stock-footage preview's
 watermark, a translucent word 50-85% of the frame wide across its middle (``MARK_KINDS``); or a wide
 lens's barrel distortion over the whole frame (``LENS_KINDS``), fixed to the frame as a real lens
-is while the virtual camera turns. Position, size and text
+is while the virtual camera turns; or nothing drawn and the clip encoded at a high H.264 CRF of
+30, 35 or 40 instead of the set's 20 (``CRF_KINDS``), as small, heavily compressed web previews
+are. Position, size and text
 vary from clip to clip. The overlay is drawn on every frame at the same place, so it stays fixed
 on the frame while the virtual camera moves the scene under it; the labels do not change.
 
@@ -31,8 +33,9 @@ KINDS = ("logo", "clock", "subtitles", "logo+clock")
 BAR_KINDS = ("letterbox", "pillarbox")  # black bars: a wide picture in a taller frame, a narrow one in a wider
 MARK_KINDS = ("watermark",)  # a stock-footage preview's translucent word across the middle of the frame
 LENS_KINDS = ("barrel",)  # a wide lens's barrel distortion over the whole frame (an action camera's)
-# A set's source name ends "+text", "+bars", "+mark" or "+lens": the kinds its clips draw from.
-SET_KINDS = {"text": KINDS, "bars": BAR_KINDS, "mark": MARK_KINDS, "lens": LENS_KINDS}
+CRF_KINDS = ("crf30", "crf35", "crf40")  # nothing drawn; encoded at this H.264 CRF (heavy compression)
+# A set's source name ends "+text", "+bars", "+mark", "+lens" or "+crf": the kinds its clips draw from.
+SET_KINDS = {"text": KINDS, "bars": BAR_KINDS, "mark": MARK_KINDS, "lens": LENS_KINDS, "crf": CRF_KINDS}
 MARKS = ("PREVIEW", "stock footage", "SAMPLE", "watermark", "footage.example")
 WORDS = ("NEWS 24", "CAM-3", "LIVE", "SPORT HD", "stock footage", "TV5", "ARCHIVE")
 LINES = ("So where are we going now?", "Somewhere with better light.", "Did you see that?",
@@ -103,6 +106,8 @@ def draw_overlays(frames: list[np.ndarray], fps: float, seed: int, index: int,
         draw = _mark_drawer(frames[0].shape[1], rng)
     elif kind in LENS_KINDS:
         draw = _lens_drawer(frames[0].shape[:2], rng)
+    elif kind in CRF_KINDS:
+        draw = _unchanged
     else:
         draw = _text_drawer(kind, fps, rng)
     out = []
@@ -155,6 +160,15 @@ def _lens_drawer(shape: tuple[int, int], rng: np.random.Generator) -> Callable[[
     return draw
 
 
+def _unchanged(img: np.ndarray, frame: int) -> None:
+    """Draws nothing (the kind changes the clip's encoding, see :func:`encoding_crf`)."""
+
+
+def encoding_crf(kind: str, default: int) -> int:
+    """The H.264 CRF a clip of ``kind`` is encoded at: a ``CRF_KINDS`` kind's own, else ``default``."""
+    return int(kind.removeprefix("crf")) if kind in CRF_KINDS else default
+
+
 def _text_drawer(kind: str, fps: float, rng: np.random.Generator) -> Callable[[np.ndarray, int], None]:
     """Draws the text of ``kind`` (a logo, a timestamp, subtitles, or a logo and a timestamp) on
     frame ``k``, its position, size and words drawn from ``rng``."""
@@ -189,7 +203,7 @@ def overlay_set(source: Path, out: Path, seed: int, clips: int, kinds: tuple[str
         kind, frames = draw_overlays(clip.frames, opts.fps, seed, index, kinds)
         rel = clip_name(seed, index)
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        write_mp4(out / rel, frames, opts.fps, crf=opts.crf)
+        write_mp4(out / rel, frames, opts.fps, crf=encoding_crf(kind, opts.crf))
         kind_of[rel] = kind
         records.append(ClipLabel(rel, clip.labels, clip.record_extra(seed, opts)).to_record())
     (out / "overlays.json").write_text(json.dumps(kind_of, indent=1))
