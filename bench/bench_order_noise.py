@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-import camreasoner.observer.track as track_module
+# The observer tracks each pair through scene_tracks, which calls track_points from its own module.
+import camreasoner.observer.geometry.overlays as track_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_real_footage import (  # noqa: E402
