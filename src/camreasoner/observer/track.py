@@ -302,8 +302,8 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
     else:
         first = frames[0]
         shots = [Shot(round(first[1], 4), round(end or frames[-1][1], 4), first[0], reader.last_number + 1)]
-    track = Track(frames, pairs, shots, size, info, reader.warnings, reader.damage, reader.truncated, hist_cuts,
-                  options.fps)
+    track = Track(frames, pairs, shots, size, info, warnings=reader.warnings, damage=reader.damage,
+                  truncated=reader.truncated, histogram_cuts=hist_cuts, sample_fps=options.fps)
     for pair in pairs:
         first, second = track.shot_of(pair.n0), track.shot_of(pair.n1)
         if first == second:

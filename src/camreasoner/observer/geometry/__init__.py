@@ -31,6 +31,6 @@ from camreasoner.observer.geometry.overlays import (
 from camreasoner.observer.geometry.tracks import track_points
 
 __all__ = ["ClipCues", "ClipOptions", "LayerOptions", "Layers", "LensFit", "LensOptions", "OverlayOptions",
-           "PairMotion", "PairOptions", "SceneTracks", "estimate_lens", "estimate_pair", "explained_motion", "fixed_on_frame", "frame_bars",
-           "integrate_pairs", "integrate_windows", "intrinsics", "is_local", "merge_chains", "motion_layers",
-           "scene_tracks", "track_points", "undistort"]
+           "PairMotion", "PairOptions", "SceneTracks", "estimate_lens", "estimate_pair", "explained_motion",
+           "fixed_on_frame", "frame_bars", "integrate_pairs", "integrate_windows", "intrinsics", "is_local",
+           "merge_chains", "motion_layers", "scene_tracks", "track_points", "undistort"]
