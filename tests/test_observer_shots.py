@@ -74,15 +74,15 @@ def test_shots_of_the_decode_equal_a_separate_detection(cut_clip, cut_reading):
     assert [s.shot for s in cut_reading.shots] == detect_shots(cut_clip)
 
 
-def faded(frames: list[np.ndarray], level: float) -> list[np.ndarray]:
-    return [(f * level).astype(np.uint8) for f in frames]
+def faded(frame: np.ndarray, level: float) -> np.ndarray:
+    return (frame * level).astype(np.uint8)
 
 
 def test_a_fade_through_black_reads_as_two_shots_each_with_its_own_motion(tmp_path):
     # 2.5 s panning left, 0.5 s fading out, two black frames, 0.5 s fading in on a scene tilting up
     first, second = render_clip("Pan_Left", 36, seed=0), render_clip("Tilt_Up", 36, seed=3)
-    out = [faded([f], 1 - (i + 1) / 7)[0] for i, f in enumerate(first[-6:])]
-    into = [faded([f], (i + 1) / 7)[0] for i, f in enumerate(second[:6])]
+    out = [faded(f, 1 - (i + 1) / 7) for i, f in enumerate(first[-6:])]
+    into = [faded(f, (i + 1) / 7) for i, f in enumerate(second[:6])]
     frames = first[:-6] + out + [np.zeros_like(first[0])] * 2 + into + second[6:]
     clip = write_clip(tmp_path / "fade.mp4", frames, fps=FPS)
     reading = analyze_shots(clip)
@@ -93,7 +93,7 @@ def test_a_fade_through_black_reads_as_two_shots_each_with_its_own_motion(tmp_pa
     # a pan that dims as far as a quarter of its brightness and back, never black, stays one shot
     pan = render_clip("Pan_Left", 60, seed=0)
     levels = np.minimum(1.0, 0.25 + 0.05 * np.abs(np.arange(60) - 30))  # 1.0 out to 0.25 at frame 30
-    dim = [faded([f], level)[0] for f, level in zip(pan, levels, strict=True)]
+    dim = [faded(f, level) for f, level in zip(pan, levels, strict=True)]
     assert len(detect_shots(write_clip(tmp_path / "dim.mp4", dim, fps=FPS))) == 1
 
 
@@ -107,6 +107,7 @@ def test_the_fade_detector_reads_brightness_on_one_scale_whatever_the_stream_ran
         bgr, luma = small_copies(frame, (32, 24))
         assert bgr.shape == (24, 32, 3) and luma.shape == (24, 32)
         assert float(luma.mean()) == pytest.approx(level, abs=3)
+
 
 def test_analysis_runs_opencv_on_one_thread_and_restores_the_setting(cut_clip):
     from camreasoner.observer.track import one_opencv_thread

@@ -180,7 +180,7 @@ def analyze(
     if backend == GEOMETRIC:
         from camreasoner.observer.reading import analyze_video
 
-        obj = analyze_video(video, _observer_options(fps, max_frames, start, end, not no_shots, not no_lens)).to_json()
+        obj = analyze_video(video, _observer_options(fps, max_frames, start, end, shots=not no_shots, lens=not no_lens)).to_json()
     else:
         be = _backend(backend, model, base_url, hint, fps, max_frames, max_new_tokens=max_new_tokens,
                       max_pixels=max_pixels, temperature=temperature)

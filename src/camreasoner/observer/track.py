@@ -249,10 +249,10 @@ def _motion(scene: SceneTracks, dt: float, coefficient: float = 0.0) -> PairMoti
 def _looks_bent(motion: PairMotion, options: LensOptions) -> bool:
     """Whether a pair shows what a lens's bend does: parallax, or a homography whose rotation and
     zoom leave most of a clear motion unexplained (see :class:`~.geometry.LensOptions`)."""
-    if motion.model == "essential":
-        return True
+    if motion.model != "homography":
+        return motion.model == "essential"
     moving = motion.flow_px >= options.min_flow * math.hypot(*motion.size)
-    return motion.model == "homography" and moving and explained_motion(motion) < options.min_explained * motion.flow_px
+    return moving and explained_motion(motion) < options.min_explained * motion.flow_px
 
 
 def straighten(track: Track) -> None:
