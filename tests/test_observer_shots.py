@@ -97,6 +97,15 @@ def test_a_fade_through_black_reads_as_two_shots_each_with_its_own_motion(tmp_pa
     assert len(detect_shots(write_clip(tmp_path / "dim.mp4", dim, fps=FPS))) == 1
 
 
+def test_a_short_first_span_joins_the_next():
+    from camreasoner.video.shots import merge_short
+
+    assert merge_short([3, 20], 0, 40, 10) == [(0, 20), (20, 40)]
+    assert merge_short([3, 20, 30], 0, 40, 10) == [(0, 20), (20, 30), (30, 40)]
+    assert merge_short([3], 0, 40, 10) == [(0, 40)]
+    assert merge_short([], 0, 5, 10) == [(0, 5)]
+
+
 @pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuvj420p"])
 def test_the_fade_detector_reads_brightness_on_one_scale_whatever_the_stream_range(pix_fmt):
     from camreasoner.video.shots import small_copies

@@ -51,7 +51,8 @@ def merge_short(cuts: list[int], first: int, stop: int, min_len: int) -> list[tu
         else:
             spans.append([a, b])
     if len(spans) > 1 and spans[0][1] - spans[0][0] < min_len:
-        spans[1][0] = spans.pop(0)[0]
+        head = spans.pop(0)
+        spans[0][0] = head[0]
     return [(a, b) for a, b in spans]
 
 
