@@ -13,7 +13,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from observer_scenes import render_clip, texture, write_clip, write_timed_clip
+from observer_scenes import pose, render, render_clip, texture, write_clip, write_timed_clip
 
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
@@ -95,6 +95,79 @@ def test_a_fade_through_black_reads_as_two_shots_each_with_its_own_motion(tmp_pa
     levels = np.minimum(1.0, 0.25 + 0.05 * np.abs(np.arange(60) - 30))  # 1.0 out to 0.25 at frame 30
     dim = [faded(f, level) for f, level in zip(pan, levels, strict=True)]
     assert len(detect_shots(write_clip(tmp_path / "dim.mp4", dim, fps=FPS))) == 1
+
+
+def dissolved(first: list[np.ndarray], second: list[np.ndarray], frames: int) -> list[np.ndarray]:
+    """``first`` cross-fading into ``second`` over ``frames`` frames, linearly: its last ``frames``
+    blended with the other's first ``frames``."""
+    blends = [((1 - (k + 1) / (frames + 1)) * first[len(first) - frames + k].astype(np.float32)
+               + (k + 1) / (frames + 1) * second[k].astype(np.float32)).round().astype(np.uint8)
+              for k in range(frames)]
+    return first[:-frames] + blends + second[frames:]
+
+
+def test_a_dissolve_reads_as_two_shots_each_with_its_own_motion(tmp_path):
+    # 2.5 s panning left, then 1 s (frames 30-41) cross-fading into another scene tilting up
+    frames = dissolved(render_clip("Pan_Left", 42, seed=0), render_clip("Tilt_Up", 42, seed=3), 12)
+    clip = write_clip(tmp_path / "dissolve.mp4", frames, fps=FPS)
+    reading = analyze_shots(clip)
+    shots = [s.shot for s in reading.shots]
+    # the boundary is where the blend turns to the second scene, half way (frame 36, within a
+    # frame); the same when the shots are detected by a decode of their own
+    first, second = shots
+    assert (first.start_frame, second.end_frame) == (0, 72) and abs(first.end_frame - 36) <= 1
+    assert second.start_frame == first.end_frame and shots == detect_shots(clip)
+    assert [s.reading.answer for s in reading.shots] == ["Pan_Left", "Tilt_Up"]
+    assert reading.measurements["dissolves"] == 1 and reading.measurements["cuts"] == 1
+    # no pair that touches a blended frame (30-41) is measured, nor counted in a shot; the others are
+    blended = [p for p in reading.series if p["t1"] > 29 / FPS + 1e-3 and p["t0"] < 42 / FPS - 1e-3]
+    assert [p["t0"] for p in blended] == [2.25, 2.5, 2.75, 3.0, 3.25] and not any(p["valid"] for p in blended)
+    assert sum(len(s.reading.series) for s in reading.shots) == len(reading.series) - len(blended)
+    # without the dissolve detector the two scenes' motions read as one shot's
+    merged = analyze_shots(clip, ObserverOptions(dissolves=False))
+    assert len(merged.shots) == 1 and {"Pan_Left", "Tilt_Up"} <= {k for k, v in merged.primitives.items() if v}
+    out = run("analyze", clip, "--json", "--no-dissolves")
+    assert out.returncode == 0 and len(json.loads(out.stdout)["shots"]) == 1
+    for flags, rows in (((), 2), (("--no-dissolves",), 1)):  # label: a row per shot
+        labelled = run("label", clip, "--out", tmp_path / f"run{rows}", "--quiet", *flags)
+        assert labelled.returncode == 0, labelled.stderr
+        assert len((tmp_path / f"run{rows}" / "shots.jsonl").read_text().splitlines()) == rows
+
+
+def test_a_faster_stream_is_looked_at_every_second_frame_and_its_dissolve_found():
+    from camreasoner.video.dissolves import DissolveDetector
+
+    # 25 fps, the motion per second of the 12-fps clips: 2 s of a pan, a 1-s dissolve (frames
+    # 50-74) into another scene's tilt, then 2 s of it
+    def slow(primitive: str, seed: int) -> list[np.ndarray]:
+        return [render(*pose(primitive, k * 12 / 25), seed=seed) for k in range(75)]
+
+    frames = dissolved(slow("Pan_Left", 0), slow("Tilt_Up", 3), 25)
+    detector = DissolveDetector(25.0)
+    for k, frame in enumerate(frames):
+        detector.feed(k, frame)
+    (found,) = detector.dissolves()
+    assert detector.stride == 2 and found.first % 2 == 0 and found.last % 2 == 0
+    # the window's ends lie within a kept frame or so of the blend's (49 and 75), the boundary at its middle
+    assert abs(found.first - 49) <= 3 and abs(found.last - 75) <= 3 and abs(found.boundary - 62) <= 2
+
+
+@pytest.mark.parametrize(("primitive", "step"), [("Pan_Left", 3), ("Pan_Left", 4), ("Tilt_Up", 4),
+                                                 ("Zoom_In", 3), ("Roll_Clockwise", 3)])
+def test_fast_camera_motion_is_not_a_dissolve(primitive, step):
+    # over smooth texture and seen at 8x6 px, a fast pan's frames pass for blends of its ends; the
+    # contrast of the view it moves over does not dip as a blend's does
+    from camreasoner.video.dissolves import CONTRAST_SIZE, DissolveDetector, DissolveOptions
+
+    frames = render_clip(primitive, 48 * step, seed=0)[::step]  # 4 s at 12 fps
+    detector = DissolveDetector(FPS)
+    for k, frame in enumerate(frames):
+        detector.feed(k, frame)
+    small = [cv2.resize(f, CONTRAST_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32).ravel() for f in frames]
+    shape = [(g - g.mean()) / g.std() for g in small]
+    ends = min(float(shape[k] @ shape[k + FPS]) / shape[0].size for k in range(len(frames) - FPS))
+    assert ends < DissolveOptions().max_end_correlation  # a second apart, the views are different pictures
+    assert detector.dissolves() == []
 
 
 def test_a_short_first_span_joins_the_next():

@@ -36,6 +36,8 @@ NoShotsOpt = Annotated[bool, typer.Option("--no-shots", help="Geometric observer
                                           "span is read as one shot.")]
 NoLensOpt = Annotated[bool, typer.Option("--no-lens", help="Geometric observer: do not look for a wide "
                                          "lens's barrel distortion (docs/observer.md, 'Wide lenses').")]
+NoDissolvesOpt = Annotated[bool, typer.Option("--no-dissolves", help="Geometric observer: do not split shots "
+                                              "at dissolves (docs/observer.md, 'Dissolves').")]
 GEOMETRIC = "geometric"
 
 
@@ -48,14 +50,14 @@ def _check_sampling(fps: float | None, max_frames: int | None) -> None:
 
 
 def _observer_options(fps: float | None, max_frames: int | None, start: float | None, end: float | None,
-                      shots: bool = True, lens: bool = True):
+                      shots: bool = True, lens: bool = True, dissolves: bool = True):
     from camreasoner.observer.reading import ObserverOptions
 
     _check_sampling(fps, max_frames)
     base = ObserverOptions()
     return ObserverOptions(fps=base.fps if fps is None else fps,
                            max_frames=base.max_frames if max_frames is None else max_frames, start=start, end=end,
-                           shots=shots, lens=lens)
+                           shots=shots, lens=lens, dissolves=dissolves)
 
 
 def _backend(name: str, model: str | None, base_url: str | None, hint: str | None,
@@ -161,6 +163,7 @@ def analyze(
     start: StartOpt = None,
     end: EndOpt = None,
     no_shots: NoShotsOpt = False,
+    no_dissolves: NoDissolvesOpt = False,
     no_lens: NoLensOpt = False,
     backend: BackendOpt = GEOMETRIC,
     model: ModelOpt = None,
@@ -180,7 +183,8 @@ def analyze(
     if backend == GEOMETRIC:
         from camreasoner.observer.reading import analyze_video
 
-        obj = analyze_video(video, _observer_options(fps, max_frames, start, end, shots=not no_shots, lens=not no_lens)).to_json()
+        obj = analyze_video(video, _observer_options(fps, max_frames, start, end, shots=not no_shots, lens=not no_lens,
+                                                            dissolves=not no_dissolves)).to_json()
     else:
         be = _backend(backend, model, base_url, hint, fps, max_frames, max_new_tokens=max_new_tokens,
                       max_pixels=max_pixels, temperature=temperature)

@@ -19,6 +19,8 @@ def label(
     max_side: Annotated[int, typer.Option("--max-side", help="Longer side of analysed frames, px.")] = 320,
     no_shots: Annotated[bool, typer.Option("--no-shots", help="One row per video, no shot detection.")] = False,
     min_shot: Annotated[float, typer.Option("--min-shot", help="Shortest shot, seconds.")] = 1.0,
+    no_dissolves: Annotated[bool, typer.Option("--no-dissolves", help="Do not split shots at dissolves "
+                                               "(docs/observer.md, 'Dissolves').")] = False,
     no_lens: Annotated[bool, typer.Option("--no-lens", help="Geometric observer: do not look for a wide lens's "
                                           "barrel distortion (docs/observer.md, 'Wide lenses').")] = False,
     backend: Annotated[str, typer.Option("--backend", parser=backend_name, help=backend_help(
@@ -42,7 +44,8 @@ def label(
 
     given = {"model": model, "base_url": base_url, "max_pixels": max_pixels, "max_new_tokens": max_new_tokens,
              "batch_size": batch_size}
-    opts = LabelOptions(fps=fps, max_side=max_side, shots=not no_shots, min_shot=min_shot, lens=not no_lens,
+    opts = LabelOptions(fps=fps, max_side=max_side, shots=not no_shots, min_shot=min_shot,
+                        dissolves=not no_dissolves, lens=not no_lens,
                         backend=backend, backend_options={k: v for k, v in given.items() if v is not None},
                         unsure=unsure, video_root=str(video_root) if video_root else None, workers=workers,
                         ray_address=ray_address, progress=not quiet)

@@ -29,6 +29,7 @@ class TimelineOptions:
 class LabelOptions:
     """A labelling run: sampling, shots, lens, backend, unsure band, parallelism.
 
+    ``dissolves``: shots are split at dissolves as well as cuts and fades;
     ``lens``: the geometric observer estimates and takes out a wide lens's barrel distortion;
     ``unsure``: a primitive whose score lies within this distance of 0.5 is written as null
     (unknown) in the labels; ``video_root``: labels.jsonl paths are relative to it (default: the
@@ -43,6 +44,7 @@ class LabelOptions:
     backend_options: dict[str, Any] = field(default_factory=dict)
     unsure: float = 0.15
     shot_threshold: float = 3.0
+    dissolves: bool = True
     lens: bool = True
     timeline: TimelineOptions = field(default_factory=TimelineOptions)
     video_root: str | None = None

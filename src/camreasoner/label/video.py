@@ -105,7 +105,8 @@ def label_video(video: str, rel: str, opts: LabelOptions) -> dict[str, Any]:
         result["duration"] = round(duration, 4)
         n_frames = max(1, round(duration * info.fps))
         obs = ObserverOptions(fps=opts.fps, max_frames=None, max_side=opts.max_side, shots=opts.shots,
-                              min_shot=opts.min_shot, shot_threshold=opts.shot_threshold, lens=opts.lens)
+                              min_shot=opts.min_shot, shot_threshold=opts.shot_threshold, dissolves=opts.dissolves,
+                              lens=opts.lens)
         reading = analyze_shots(video, obs)  # one decode: shots, per-shot readings and series
         if reading.damage:  # nothing of a broken stream is labelled
             raise CamReasonerError(f"{reading.damage}; not labelled")

@@ -245,6 +245,7 @@ def analyze_shots(path: str | os.PathLike[str], options: ObserverOptions | None 
     cues, shot_measurements, shot_warnings, _, _ = parts[main]
     n = len(track.shots)  # the whole-clip reading: the main shot's, its measurements naming the clip
     measurements = {**shot_measurements, "cuts": shot_measurements["cuts"] + n - 1, "shots": n, "shot": main,
+                    "dissolves": len(track.dissolves),
                     "clip_frames": len(track.frames),
                     "clip_span_s": round(track.frames[-1][1] - track.frames[0][1], 3)}
     warnings = list(shot_warnings)

@@ -42,6 +42,7 @@ from camreasoner.observer.geometry import (
     undistort,
 )
 from camreasoner.video.decode import VideoInfo
+from camreasoner.video.dissolves import Dissolve
 from camreasoner.video.reader import Frame, VideoReader, check_fps, prefetch
 from camreasoner.video.shots import DEFAULT_MIN_SHOT, DEFAULT_THRESHOLD, Shot, ShotDetector
 
@@ -66,7 +67,9 @@ class ObserverOptions:
     ``max_frames``: stop after this many sampled frames (truncates the span; None: the whole span);
     ``max_side``: longer side of analysed frames in px; ``shots``: detect shot boundaries
     (PySceneDetect's AdaptiveDetector on every decoded frame, ``min_shot`` seconds,
-    ``shot_threshold``) and never add motion across them; off: the span is one shot; ``lens``:
+    ``shot_threshold``; fades through black and dissolves too) and never add motion across them,
+    nor measure a pair that touches a dissolve's blended frames; off: the span is one shot;
+    ``dissolves``: look for dissolves too (:mod:`camreasoner.video.dissolves`); ``lens``:
     estimate a wide lens's distortion per shot and take it out of the tracks
     (:func:`~camreasoner.observer.geometry.estimate_lens`).
     """
@@ -80,6 +83,7 @@ class ObserverOptions:
     shots: bool = True
     min_shot: float = DEFAULT_MIN_SHOT
     shot_threshold: float = DEFAULT_THRESHOLD
+    dissolves: bool = True
     lens: bool = True
 
 
@@ -118,8 +122,8 @@ class TrackedPair:
 
 @dataclass
 class Track:
-    """What one decode measured: the sampled frames (source number, time), the pairs, the shots and
-    each shot's lens (see :func:`straighten`)."""
+    """What one decode measured: the sampled frames (source number, time), the pairs, the shots,
+    each shot's lens (see :func:`straighten`) and the dissolves between shots."""
 
     frames: list[tuple[int, float]]
     pairs: list[TrackedPair]
@@ -132,6 +136,7 @@ class Track:
     histogram_cuts: int = 0
     sample_fps: float | None = None
     lens: list[LensFit] = field(default_factory=list)
+    dissolves: list[Dissolve] = field(default_factory=list)
 
     def shot_of(self, number: int) -> int:
         """The index of the shot holding source frame ``number``."""
@@ -279,7 +284,8 @@ def straighten(track: Track) -> None:
 def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverOptions) -> Track:
     info = reader.info
     assert info is not None
-    detector = ShotDetector(info.fps, options.min_shot, options.shot_threshold) if options.shots else None
+    detector = (ShotDetector(info.fps, options.min_shot, options.shot_threshold, find_dissolves=options.dissolves)
+                if options.shots else None)
     if detector is not None:
         reader.on_decoded = detector.feed
     spacing = pair_spacing(options.fps, info.fps)
@@ -297,16 +303,20 @@ def _track(reader: VideoReader, path: str | os.PathLike[str], options: ObserverO
             f"need at least 2 to measure camera motion{detail.replace(f'{path}: ', '')}"
         )
     end = _end_time(reader, options)
+    dissolves: list[Dissolve] = []
     if detector is not None and detector.frames:
         shots = detector.shots(end)
+        dissolves = detector.dissolves()
     else:
         first = frames[0]
         shots = [Shot(round(first[1], 4), round(end or frames[-1][1], 4), first[0], reader.last_number + 1)]
     track = Track(frames, pairs, shots, size, info, warnings=reader.warnings, damage=reader.damage,
-                  truncated=reader.truncated, histogram_cuts=hist_cuts, sample_fps=options.fps)
+                  truncated=reader.truncated, histogram_cuts=hist_cuts, sample_fps=options.fps,
+                  dissolves=dissolves)
     for pair in pairs:
         first, second = track.shot_of(pair.n0), track.shot_of(pair.n1)
-        if first == second:
+        blended = any(pair.n0 < d.last and pair.n1 > d.first for d in dissolves)  # touches a dissolve's blends
+        if first == second and not blended:
             pair.shot = first
         else:
             pair.cut = True

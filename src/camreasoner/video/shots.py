@@ -7,8 +7,9 @@ reader calls it for every decoded frame, so shots and motion come from one decod
 ``DETECT_WIDTH`` px wide, scaled bilinearly as PySceneDetect scales (its own default width, 256 px,
 finds the same cuts on the sample clips at about twice the cost); planar YUV frames are scaled
 plane by plane before the colour conversion, so the full-size frame is never converted. A fade
-out to black and in again is a shot boundary, placed in the middle of its dark stretch; a dissolve
-(one shot cross-fading into the next) is not found by either detector.
+out to black and in again is a shot boundary, placed in the middle of its dark stretch. A dissolve
+(one shot cross-fading into the next) is found by :mod:`camreasoner.video.dissolves` from the same
+brightness copies; its boundary is where the blend turns to the second shot.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from camreasoner.video.dissolves import Dissolve, DissolveDetector
 
 DETECT_WIDTH = 80
 _YUV_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
@@ -85,7 +88,8 @@ class ShotDetector:
     """Feed it every decoded frame in order (:meth:`feed`), then read :meth:`shots`.
 
     ``fps``: the stream's frame rate (frame numbers <-> the detector's minimum shot length);
-    ``min_shot``: seconds; ``threshold``: AdaptiveDetector's adaptive threshold.
+    ``min_shot``: seconds; ``threshold``: AdaptiveDetector's adaptive threshold; ``find_dissolves``:
+    also split at dissolves (:mod:`camreasoner.video.dissolves`).
 
     :meth:`feed` only makes the small BGR copy and queues it; :meth:`detect` runs AdaptiveDetector
     over what is queued (:meth:`shots` does it too). The observer feeds from its decoding thread and
@@ -96,6 +100,7 @@ class ShotDetector:
     fps: float
     min_shot: float = DEFAULT_MIN_SHOT
     threshold: float = DEFAULT_THRESHOLD
+    find_dissolves: bool = True
     cuts: list[int] = field(default_factory=list)
     times: array = field(default_factory=lambda: array("d"))
     first: int | None = None
@@ -108,6 +113,7 @@ class ShotDetector:
         self.min_len = max(1, round(self.min_shot * self.fps))
         self._cuts = AdaptiveDetector(adaptive_threshold=self.threshold, min_scene_len=self.min_len)
         self._fades = ThresholdDetector(threshold=FADE_LEVEL, min_scene_len=self.min_len, fade_bias=0.0)
+        self._dissolves = DissolveDetector(self.fps) if self.find_dissolves else None
 
     def feed(self, frame: Any, number: int, time: float) -> None:
         """One decoded PyAV frame, its source frame number and its time in seconds (queued)."""
@@ -128,6 +134,13 @@ class ShotDetector:
             timecode = FrameTimecode(number, self.fps)
             self.cuts.extend(int(cut.frame_num) for cut in self._cuts.process_frame(timecode, image))
             self.cuts.extend(int(cut.frame_num) for cut in self._fades.process_frame(timecode, luma))
+            if self._dissolves is not None:
+                self._dissolves.feed(number, luma)
+
+    def dissolves(self) -> list[Dissolve]:
+        """The dissolves found in what was fed (each also splits :meth:`shots`)."""
+        self.detect()
+        return self._dissolves.dissolves() if self._dissolves is not None else []
 
     @property
     def frames(self) -> int:
@@ -149,7 +162,8 @@ class ShotDetector:
             return []
         self.detect()
         stop = self.first + self.frames
-        spans = merge_short(self.cuts, self.first, stop, self.min_len)
+        boundaries = [*self.cuts, *(d.boundary for d in self.dissolves())]
+        spans = merge_short(boundaries, self.first, stop, self.min_len)
         out = []
         for i, (a, b) in enumerate(spans):
             end = end_time if (i == len(spans) - 1 and end_time is not None) else self.time_of(b)
