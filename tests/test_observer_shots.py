@@ -74,26 +74,28 @@ def test_shots_of_the_decode_equal_a_separate_detection(cut_clip, cut_reading):
     assert [s.shot for s in cut_reading.shots] == detect_shots(cut_clip)
 
 
-def faded(frame: np.ndarray, level: float) -> np.ndarray:
-    return (frame * level).astype(np.uint8)
+def faded(frame: np.ndarray, amount: float, toward: int) -> np.ndarray:
+    """``frame`` faded ``amount`` of the way (0 leaves it, 1 reaches it) towards the grey level ``toward``."""
+    return (frame + (toward - frame.astype(np.float32)) * amount).round().astype(np.uint8)
 
 
-def test_a_fade_through_black_reads_as_two_shots_each_with_its_own_motion(tmp_path):
-    # 2.5 s panning left, 0.5 s fading out, two black frames, 0.5 s fading in on a scene tilting up
+@pytest.mark.parametrize("toward", [0, 255], ids=["black", "white"])
+def test_a_fade_through_black_or_white_reads_as_two_shots_each_with_its_own_motion(tmp_path, toward):
+    # 2.5 s panning left, 0.5 s fading out, two black (white) frames, 0.5 s fading in on a scene tilting up
     first, second = render_clip("Pan_Left", 36, seed=0), render_clip("Tilt_Up", 36, seed=3)
-    out = [faded(f, 1 - (i + 1) / 7) for i, f in enumerate(first[-6:])]
-    into = [faded(f, (i + 1) / 7) for i, f in enumerate(second[:6])]
-    frames = first[:-6] + out + [np.zeros_like(first[0])] * 2 + into + second[6:]
+    out = [faded(f, (i + 1) / 7, toward) for i, f in enumerate(first[-6:])]
+    into = [faded(f, 1 - (i + 1) / 7, toward) for i, f in enumerate(second[:6])]
+    frames = first[:-6] + out + [np.full_like(first[0], toward)] * 2 + into + second[6:]
     clip = write_clip(tmp_path / "fade.mp4", frames, fps=FPS)
     reading = analyze_shots(clip)
     shots = [s.shot for s in reading.shots]
-    # the boundary lies in the middle of the dark stretch (frames 36 and 37), found by the decode
+    # the boundary lies in the middle of the black (white) stretch, frames 36 and 37, found by the decode
     assert [(s.start_frame, s.end_frame) for s in shots] == [(0, 37), (37, 74)] and shots == detect_shots(clip)
     assert [s.reading.answer for s in reading.shots] == ["Pan_Left", "Tilt_Up"]
-    # a pan that dims as far as a quarter of its brightness and back, never black, stays one shot
+    # a pan faded three quarters of the way and back, never black (white), stays one shot
     pan = render_clip("Pan_Left", 60, seed=0)
-    levels = np.minimum(1.0, 0.25 + 0.05 * np.abs(np.arange(60) - 30))  # 1.0 out to 0.25 at frame 30
-    dim = [faded(f, level) for f, level in zip(pan, levels, strict=True)]
+    amounts = np.maximum(0.0, 0.75 - 0.05 * np.abs(np.arange(60) - 30))  # 0 out to 0.75 at frame 30
+    dim = [faded(f, amount, toward) for f, amount in zip(pan, amounts, strict=True)]
     assert len(detect_shots(write_clip(tmp_path / "dim.mp4", dim, fps=FPS))) == 1
 
 

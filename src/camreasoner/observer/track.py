@@ -67,7 +67,7 @@ class ObserverOptions:
     ``max_frames``: stop after this many sampled frames (truncates the span; None: the whole span);
     ``max_side``: longer side of analysed frames in px; ``shots``: detect shot boundaries
     (PySceneDetect's AdaptiveDetector on every decoded frame, ``min_shot`` seconds,
-    ``shot_threshold``; fades through black and dissolves too) and never add motion across them,
+    ``shot_threshold``; fades through black or white and dissolves too) and never add motion across them,
     nor measure a pair that touches a dissolve's blended frames; off: the span is one shot;
     ``dissolves``: look for dissolves too (:mod:`camreasoner.video.dissolves`); ``lens``:
     estimate a wide lens's distortion per shot and take it out of the tracks

@@ -1,5 +1,5 @@
 """Shot boundaries: PySceneDetect's AdaptiveDetector (cuts) and ThresholdDetector (fades through
-black) fed every decoded frame.
+black, and through white on the negative picture) fed every decoded frame.
 
 :class:`ShotDetector` takes the frames of a decode that is already under way (the observer's
 reader calls it for every decoded frame, so shots and motion come from one decode);
@@ -7,7 +7,8 @@ reader calls it for every decoded frame, so shots and motion come from one decod
 ``DETECT_WIDTH`` px wide, scaled bilinearly as PySceneDetect scales (its own default width, 256 px,
 finds the same cuts on the sample clips at about twice the cost); planar YUV frames are scaled
 plane by plane before the colour conversion, so the full-size frame is never converted. A fade
-out to black and in again is a shot boundary, placed in the middle of its dark stretch. A dissolve
+out to black and in again is a shot boundary, placed in the middle of its dark stretch; so is a
+fade through white (a "dip to white"), in the middle of its white stretch. A dissolve
 (one shot cross-fading into the next) is found by :mod:`camreasoner.video.dissolves` from the same
 brightness copies; its boundary is where the blend turns to the second shot.
 """
@@ -29,7 +30,8 @@ _YUV_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444
 DEFAULT_MIN_SHOT = 1.0
 DEFAULT_THRESHOLD = 3.0
 # A fade through black: PySceneDetect's ThresholdDetector cuts where the mean pixel value (0-255)
-# rises back to this level after falling below it, in the middle of the dark stretch.
+# rises back to this level after falling below it, in the middle of the dark stretch (through
+# white: 255 minus this level, on the negative picture).
 FADE_LEVEL = 12
 
 
@@ -113,6 +115,7 @@ class ShotDetector:
         self.min_len = max(1, round(self.min_shot * self.fps))
         self._cuts = AdaptiveDetector(adaptive_threshold=self.threshold, min_scene_len=self.min_len)
         self._fades = ThresholdDetector(threshold=FADE_LEVEL, min_scene_len=self.min_len, fade_bias=0.0)
+        self._white_fades = ThresholdDetector(threshold=FADE_LEVEL, min_scene_len=self.min_len, fade_bias=0.0)
         self._dissolves = DissolveDetector(self.fps) if self.find_dissolves else None
 
     def feed(self, frame: Any, number: int, time: float) -> None:
@@ -134,6 +137,8 @@ class ShotDetector:
             timecode = FrameTimecode(number, self.fps)
             self.cuts.extend(int(cut.frame_num) for cut in self._cuts.process_frame(timecode, image))
             self.cuts.extend(int(cut.frame_num) for cut in self._fades.process_frame(timecode, luma))
+            # a fade through white is one through black in the negative picture
+            self.cuts.extend(int(cut.frame_num) for cut in self._white_fades.process_frame(timecode, 255 - luma))
             if self._dissolves is not None:
                 self._dissolves.feed(number, luma)
 
