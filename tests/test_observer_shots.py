@@ -172,6 +172,31 @@ def test_fast_camera_motion_is_not_a_dissolve(primitive, step):
     assert detector.dissolves() == []
 
 
+@pytest.mark.skipif(not {"vtest", "bikes"} <= set(available_clips()), reason="needs vtest.avi and bikes.mp4")
+def test_a_pan_across_flat_sky_between_two_views_is_not_a_dissolve():
+    # a panorama: vtest.avi's street, a smooth sky-like gradient half or one and a half frames wide,
+    # bikes.mp4's road; panned across at half a frame, one and three frames a second. The sky's
+    # frames are flat, and the frames entering it are the first view giving way to a plain one:
+    # without the contrast tests the slow pans read as dissolves
+    from camreasoner.video.dissolves import DissolveDetector
+
+    def grey(name: str, t: float) -> np.ndarray:
+        with av.open(str(available_clips()[name])) as c:
+            frame = next(f for f in c.decode(video=0) if f.time >= t)
+        return cv2.resize(frame.to_ndarray(format="gray"), (640, 240))
+
+    street, road = grey("vtest", 10.0), grey("bikes", 3.0)
+    for gap in (160, 480):
+        sky = np.tile(np.linspace(200, 170, 240)[:, None], (1, gap)).astype(np.uint8)
+        panorama = np.hstack([street, sky, road])
+        for frames_per_second in (0.5, 1.0, 3.0):
+            detector = DissolveDetector(25.0)
+            xs = np.arange(0, panorama.shape[1] - 320, frames_per_second * 320 / 25.0).astype(int)
+            for k, x in enumerate(xs):
+                detector.feed(k, panorama[:, x : x + 320])
+            assert detector.dissolves() == [], (gap, frames_per_second)
+
+
 def test_a_short_first_span_joins_the_next():
     from camreasoner.video.shots import merge_short
 
