@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from camreasoner.observer.geometry.models import apply_homography
+
 # A search is skipped when a homography leaves ZERO_SLACK times ``max_residual`` of the motion, or
 # when neither of its first two coefficients brings each half under PROBE_SLACK times it: the
 # bending the search then finds never passes its conditions (all calibration and design sets).
@@ -98,7 +100,7 @@ def homography_residual(pairs: Sequence[PairTracks], coefficient: float, options
         if H is None:
             continue
         inliers = mask.ravel().astype(bool)
-        predicted = cv2.perspectiveTransform(q0[inliers].reshape(-1, 1, 2), H).reshape(-1, 2)
+        predicted = apply_homography(H, q0[inliers])
         residual = float(np.median(np.linalg.norm(predicted - q1[inliers], axis=1)))
         shares.append(residual / max(float(np.median(np.linalg.norm(q1 - q0, axis=1))), 1.0))
     return float(np.median(shares)) if shares else 0.0
