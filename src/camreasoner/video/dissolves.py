@@ -65,14 +65,18 @@ class Dissolve:
     end_correlation: float
 
 
+def _blend_variance(a, first: float, last: float, correlation: float):
+    """The variance of ``a * X + (1 - a) * Y`` (``a`` a number or an array), pictures X and Y of
+    contrasts (standard deviations) ``first`` and ``last`` and correlation ``correlation``."""
+    cross = correlation * first * last
+    return a * a * first * first + (1 - a) * (1 - a) * last * last + 2 * a * (1 - a) * cross
+
+
 def blend_contrast(share: np.ndarray, first: float, last: float, correlation: float) -> np.ndarray:
     """The contrast (standard deviation) of ``a * X + (1 - a) * Y`` for each ``a`` in ``share``
     (clipped to [0, 1]), pictures X and Y of contrasts ``first`` and ``last`` and correlation
     ``correlation``."""
-    a = np.clip(share, 0.0, 1.0)
-    cross = correlation * first * last
-    variance = a**2 * first**2 + (1 - a) ** 2 * last**2 + 2 * a * (1 - a) * cross
-    return np.sqrt(np.maximum(variance, 1e-6))
+    return np.sqrt(np.maximum(_blend_variance(np.clip(share, 0.0, 1.0), first, last, correlation), 1e-6))
 
 
 def flattest_blend(first: float, last: float, correlation: float) -> float:
@@ -80,8 +84,7 @@ def flattest_blend(first: float, last: float, correlation: float) -> float:
     cross = correlation * first * last
     spread = first * first + last * last - 2.0 * cross
     a = min(1.0, max(0.0, (last * last - cross) / spread)) if spread > 0 else 0.5
-    variance = a * a * first * first + (1 - a) * (1 - a) * last * last + 2 * a * (1 - a) * cross
-    return math.sqrt(max(variance, 1e-6))
+    return math.sqrt(max(_blend_variance(a, first, last, correlation), 1e-6))
 
 
 @dataclass
