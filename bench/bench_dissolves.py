@@ -31,14 +31,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.observer import ObserverOptions
 from camreasoner.observer.reading import analyze_shots
-from camreasoner.synth.writer import write_mp4
+from camreasoner.synth.writer import read_frames, write_mp4
 from camreasoner.testing.sample_clips import available_clips, bench_clips
+from camreasoner.video.decode import probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_real_footage import make_set, synthetic_clips  # noqa: E402
@@ -51,12 +51,6 @@ DISSOLVE_SETS = {
 LENGTHS_S = (0.33, 0.5, 1.0, 1.5, 2.0)
 # single-shot sets read for false dissolves: (source, seed)
 SINGLE_SETS = (("vtest", 1101), ("rendered", 5151), ("vtest", 2101), ("tree", 2102), ("rendered", 3103))
-
-
-def frames_of(path: Path) -> tuple[list[np.ndarray], float]:
-    with av.open(str(path)) as c:
-        fps = float(c.streams.video[0].average_rate)
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)], fps
 
 
 def make_dissolves(work: Path, name: str, clips: int, per_set: int) -> Path:
@@ -78,9 +72,9 @@ def make_dissolves(work: Path, name: str, clips: int, per_set: int) -> Path:
         while b.path == a.path:
             b = rng.choice(pools[b_set])
         length, eased = rng.choice(LENGTHS_S), rng.random() < 0.5
-        first, fps = frames_of(a.path)
-        second, fps_b = frames_of(b.path)
-        assert abs(fps - fps_b) < 1e-6 and first[0].shape == second[0].shape, (a.path, b.path)
+        first, second = read_frames(a.path), read_frames(b.path)
+        fps = probe(a.path).fps
+        assert abs(fps - probe(b.path).fps) < 1e-6 and first[0].shape == second[0].shape, (a.path, b.path)
         n = max(2, round(length * fps))
         weights = [(k + 1) / (n + 1) for k in range(n)]
         if eased:
