@@ -20,6 +20,7 @@ from camreasoner.formats.questions import read_questions
 from camreasoner.synth.output import open_stage, save_result
 from camreasoner.synth.realcam import (
     KINDS,
+    SOURCE_CHECK,
     RealcamOptions,
     _identity,
     _run_job,
@@ -156,8 +157,10 @@ def test_data_set_layout_and_resume(source: Path, tmp_path: Path) -> None:
     for i in (0, 3):
         save_result(stage, *_run_job((i, 2, opts, videos, str(stage))))
     (stage / "clips" / "s2_000003.mp4").write_bytes(b"")  # would be rewritten if clip 3 were redone
+    (stage / SOURCE_CHECK).write_text('["kept"]')  # the check's lines, here not the check's own: not redone
     res = generate_realcam_dataset(part, [source], 6, 2, **kw)
-    assert res.status == "resumed"
+    assert res.status == "resumed" and res.warnings == ["kept"]
+    assert json.loads((part / "synth.json").read_text())["source_warnings"] == ["kept"]
     after = _digest(part)
     assert after.pop("clips/s2_000003.mp4") != before.pop("clips/s2_000003.mp4")
     assert {k: v for k, v in after.items() if k.startswith("clips/")} == {

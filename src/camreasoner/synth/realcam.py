@@ -21,6 +21,7 @@ The data set directory has the layout of ``camreasoner synth`` (camreasoner.synt
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import asdict, dataclass
@@ -31,6 +32,7 @@ import cv2
 import numpy as np
 
 from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.io import write_json_atomic
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.formats.labels import ClipLabel
 from camreasoner.synth.dataset import SynthOptions, clip_name
@@ -48,6 +50,7 @@ from camreasoner.synth.source_check import source_warning
 
 FORMAT = "camreasoner-synth-realcam"
 FORMAT_VERSION = 1
+SOURCE_CHECK = "source_check.json"  # in the staging directory: the check's lines, kept for a resume
 SOURCE = Source("camreasoner-synth-realcam", "synth-realcam")
 
 # One block of clips: each motion once and two untouched windows, in an order drawn per block.
@@ -347,6 +350,19 @@ def _identity(clips: int, seed: int, opts: RealcamOptions, sources: list[VideoSo
     }
 
 
+def _checked_sources(saved: Path | None, videos: list[VideoSource]) -> list[str | None]:
+    """Each source's check line (:func:`.source_check.source_warning`), made before any clip is (a
+    read error stops there), or read back from ``saved``, the file an interrupted run left."""
+    if saved is not None:
+        try:
+            lines = json.loads(saved.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            lines = None
+        if isinstance(lines, list) and len(lines) == len(videos):
+            return lines
+    return [source_warning(v.path) for v in videos]
+
+
 def generate_realcam_dataset(out_dir: str | os.PathLike[str], sources: list[str | os.PathLike[str]],
                              clips: int, seed: int, *, size: tuple[int, int] = (320, 240),
                              fps: float = 12.0, seconds: float = 3.0, workers: int = 1,
@@ -372,8 +388,9 @@ def generate_realcam_dataset(out_dir: str | os.PathLike[str], sources: list[str 
     state = check_out_dir(out, identity)
     if state == "done":
         return finished_result(out)
-    checked = [source_warning(v.path) for v in videos]  # before any clip is made: a read error stops here
+    checked = _checked_sources(out / ".tmp" / SOURCE_CHECK if state == "resume" else None, videos)
     stage, done = open_stage(out, identity)
+    write_json_atomic(stage / SOURCE_CHECK, checked)
     todo = [i for i in range(clips) if i not in done]
     jobs = [(i, seed, opts, videos, str(stage)) for i in todo]
     run_jobs(_run_job, jobs, stage, workers, progress, total=clips, completed=clips - len(todo))
