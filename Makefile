@@ -38,7 +38,7 @@ DEBIAN_DIR ?= data/debian
 bench-data:
 	@mkdir -p $(DEBIAN_DIR) && cd $(DEBIAN_DIR) && \
 	  apt-get download -qq forensics-samples-files python3-hug-doc python-nbsphinx-doc renpy-demo python3-imageio \
-	    python3-mecavideo 2>/dev/null && \
+	    python3-mecavideo pd-extendedview 2>/dev/null && \
 	  for deb in *.deb; do dpkg -x "$$deb" . && rm -f "$$deb"; done || \
 	  echo "note: could not fetch the held-out clips' packages (apt-get download); bench_real_footage skips that set"
 

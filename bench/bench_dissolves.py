@@ -136,8 +136,8 @@ def score(root: Path) -> dict[str, Any]:
     return out
 
 
-def false_dissolves(work: Path, per_set: int) -> list[tuple[str, int, int]]:
-    """(set, clips, clips where a dissolve was found) for each single-shot set and the sample clips."""
+def false_dissolves(work: Path, per_set: int) -> list[tuple[str, int, list[str]]]:
+    """(set, clips, the clips where a dissolve was found) for each single-shot set and the sample clips."""
     from camreasoner.observer.track import track_video
 
     out = []
@@ -145,10 +145,9 @@ def false_dissolves(work: Path, per_set: int) -> list[tuple[str, int, int]]:
               for source, seed in SINGLE_SETS]
     groups.append(("sample clips (real)", sorted({*available_clips().values(), *bench_clips().values()})))
     for label, paths in groups:
-        hits = 0
-        for path in paths:
-            hits += bool(track_video(path, ObserverOptions(max_side=64, max_points=20)).dissolves)
-        out.append((label, len(paths), hits))
+        found = [Path(path).name for path in paths
+                 if track_video(path, ObserverOptions(max_side=64, max_points=20)).dissolves]
+        out.append((label, len(paths), found))
     return out
 
 
@@ -169,8 +168,8 @@ def main() -> None:
             print(f"{head}| {mode:8s} {m['split']:5d} {m['shots']:6d}  {m['exact']:.3f}  {m['false_yes']:.3f}           "
                   f"{m['missed_yes']:.3f}")
     print("\nfalse dissolves on single shots:")
-    for label, n, hits in false_dissolves(args.work, args.clips):
-        print(f"  {label:22s} {hits} of {n} clips")
+    for label, n, found in false_dissolves(args.work, args.clips):
+        print(f"  {label:22s} {len(found)} of {n} clips" + (f" ({', '.join(found)})" if found else ""))
 
 
 if __name__ == "__main__":

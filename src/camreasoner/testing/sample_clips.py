@@ -33,6 +33,7 @@ DEBIAN_CLIPS = {
     "rocket_launch": ("renpy-demo", "usr/share/games/renpy/demo/game/oa4_launch.webm"),
     "cockatoo": ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4"),
     "phone_office": ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/realshort.mp4"),
+    "diver_underwater": ("pd-extendedview", "usr/share/doc/pd-extendedview/media/diver.mov"),
     "cyclist_goal_1": ("python3-mecavideo", f"{_MECA}/g1.avi"),
     "cyclist_goal_2": ("python3-mecavideo", f"{_MECA}/g2.avi"),
     "ball_classroom": ("python3-mecavideo", f"{_MECA}/balle1-vp9.avi"),
