@@ -70,6 +70,11 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def stage_dir(out: Path) -> Path:
+    """Where an unfinished data set of ``out`` is staged (``open_stage``; moved into ``out`` when done)."""
+    return out / ".tmp"
+
+
 def check_out_dir(out: Path, identity: dict[str, Any]) -> str:
     """'new', 'resume' or 'done'; raise if ``out`` holds something else."""
     if out.exists() and not out.is_dir():
@@ -92,9 +97,9 @@ def check_out_dir(out: Path, identity: dict[str, Any]) -> str:
             f"{out}: holds another data set ({info.get('clips')} clips, seed {info.get('seed')}; "
             f"different {', '.join(differ or ['format'])}); choose a new --out"
         )
-    if entries == [".tmp"]:
+    if entries == [stage_dir(out).name]:
         try:
-            info = json.loads((out / ".tmp" / "synth.json").read_text(encoding="utf-8"))
+            info = json.loads((stage_dir(out) / "synth.json").read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             info = {}
         if info == identity:
@@ -114,7 +119,7 @@ def finished_result(out: Path) -> SynthResult:
 
 def open_stage(out: Path, identity: dict[str, Any]) -> tuple[Path, set[int]]:
     """Create (or reopen) DIR/.tmp; return it and the indices of clips already finished there."""
-    stage = out / ".tmp"
+    stage = stage_dir(out)
     (stage / "clips").mkdir(parents=True, exist_ok=True)
     (stage / "records").mkdir(exist_ok=True)
     write_json_atomic(stage / "synth.json", identity)

@@ -45,6 +45,7 @@ from camreasoner.synth.output import (
     finished_result,
     open_stage,
     run_jobs,
+    stage_dir,
 )
 from camreasoner.synth.source_check import source_warning
 
@@ -388,7 +389,7 @@ def generate_realcam_dataset(out_dir: str | os.PathLike[str], sources: list[str 
     state = check_out_dir(out, identity)
     if state == "done":
         return finished_result(out)
-    checked = _checked_sources(out / ".tmp" / SOURCE_CHECK if state == "resume" else None, videos)
+    checked = _checked_sources(stage_dir(out) / SOURCE_CHECK if state == "resume" else None, videos)
     stage, done = open_stage(out, identity)
     write_json_atomic(stage / SOURCE_CHECK, checked)
     todo = [i for i in range(clips) if i not in done]
