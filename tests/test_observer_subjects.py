@@ -348,3 +348,41 @@ def test_still_content_on_part_of_the_frame_still_reads_static(tmp_path):
     assert reading.measurements["layers"]["local_share"] == 1.0
     assert reading.answer == "Static", reading.scores
     assert "seen on part of the frame only" not in reading.observation
+
+
+def test_a_dolly_read_beside_a_lens_zoom_says_less():
+    """Two frames fit a zoom with a dolly in as well as a stronger zoom with a dolly out, so beyond
+    a 10% zoom a dolly reading loses log-odds (the more, the stronger the zoom); under it (a
+    dolly's own expansion) nothing changes, the mirror image loses as much, and no other primitive
+    moves."""
+    import math
+
+    from camreasoner.observer.geometry import ClipCues
+    from camreasoner.observer.scoring import (
+        calibrated_score,
+        context_values,
+        feature_value,
+        load_calibration,
+        score_cues,
+    )
+
+    cal = load_calibration()
+    cues = {"duration": 3.0, "pairs": 11, "valid_pairs": 11, "dolly": 0.03, "parallax_share": 0.6,
+            "parallax_ratio": 1.0, "dolly_agree": 1.0}
+
+    def logit(p: float) -> float:
+        return math.log(p / (1 - p))
+
+    def unshaded(c: ClipCues, p: str) -> float:
+        return calibrated_score(feature_value(p, c), cal[p], context_values(p, c))
+
+    for zoom, lost in ((0.0, 0.0), (8.0, 0.0), (10.0, 0.0), (14.0, 0.5 * math.asinh(4.0)), (40.0, 0.5 * math.asinh(30.0))):
+        c = ClipCues(**cues, zoom_pct=zoom)
+        mirror = ClipCues(**{**cues, "dolly": -0.03}, zoom_pct=-zoom)
+        scores, mirrored_scores = score_cues(c), score_cues(mirror)
+        assert logit(scores["Move_In"]) == pytest.approx(logit(unshaded(c, "Move_In")) - lost, abs=1e-9), zoom
+        assert mirrored_scores["Move_Out"] == pytest.approx(scores["Move_In"]), zoom
+        for p in PRIMITIVES:
+            if p not in ("Move_In", "Move_Out"):
+                assert scores[p] == pytest.approx(unshaded(c, p)), (zoom, p)
+    assert score_cues(ClipCues(**cues, zoom_pct=40.0))["Move_In"] < score_cues(ClipCues(**cues, zoom_pct=14.0))["Move_In"]

@@ -153,12 +153,28 @@ def load_calibration(path: str | None = None) -> dict[str, dict[str, float]]:
     return check_calibration(data, path)
 
 
-def calibrated_score(value: float, params: dict, context: list[float] | None = None, conflict: float = 0.0) -> float:
+# A dolly read beside a lens zoom. Two frames fit a zoom with a dolly in as well as a stronger zoom
+# with a dolly out, and the zoom/dolly split then gives the dolly the zoom's sign whichever way the
+# camera moved. A dolly's own expansion shows as a zoom of a few per cent; beyond DOLLY_ZOOM_FREE %
+# the zoom is the lens's, and Move_In / Move_Out lose DOLLY_ZOOM_WEIGHT * asinh(|zoom| - it) of
+# log-odds (see dolly_doubt).
+DOLLY_ZOOM_FREE = 10.0
+DOLLY_ZOOM_WEIGHT = 0.5
+
+
+def dolly_doubt(cues: ClipCues) -> float:
+    """The log-odds a dolly reading (Move_In, Move_Out) loses beside the clip's lens zoom."""
+    return DOLLY_ZOOM_WEIGHT * math.asinh(max(0.0, abs(cues.zoom_pct) - DOLLY_ZOOM_FREE))
+
+
+def calibrated_score(value: float, params: dict, context: list[float] | None = None, conflict: float = 0.0,
+                     offset: float = 0.0) -> float:
     """Map a cue value (and its context cues) to a probability of Yes with a fitted logistic map.
 
+    ``offset`` is added to the log-odds (evidence the map does not weigh, e.g. :func:`dolly_doubt`).
     ``conflict`` in [0, 1] (the share of frame pairs where no motion layer dominates) shrinks the
     log-odds toward those of the primitive's ``prior``: conflicting evidence says less."""
-    z = params["a"] * math.asinh(value / params["unit"]) + params["b"]
+    z = params["a"] * math.asinh(value / params["unit"]) + params["b"] + offset
     for coef, x in zip(params.get("context", []), context or [], strict=False):
         z += coef * x
     if conflict > 0.0:
@@ -173,14 +189,17 @@ def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> di
     clip's conflict share, and the motion primitives by its ``local_weight`` when that is larger
     (see :func:`calibrated_score`, ``ClipCues.local_weight``: motion seen on a part of the frame may
     be a subject's, while still content there is still whatever covers the rest); a clip whose frame
-    pairs could mostly not be measured (``ClipCues.measured`` false) scores the priors themselves."""
+    pairs could mostly not be measured (``ClipCues.measured`` false) scores the priors themselves.
+    A dolly read beside a lens zoom says less (:func:`dolly_doubt`)."""
     cal = calibration or load_calibration()
     if not cues.measured:
         shrink = {p: 1.0 for p in PRIMITIVES}
     else:
         moving = max(cues.conflict_share, cues.local_weight)
         shrink = {p: cues.conflict_share if p == "Static" else moving for p in PRIMITIVES}
-    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink[p])
+    doubt = dolly_doubt(cues)
+    return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink[p],
+                                -doubt if p in ("Move_In", "Move_Out") else 0.0)
             for p in PRIMITIVES}
 
 
