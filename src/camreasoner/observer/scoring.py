@@ -163,7 +163,8 @@ DOLLY_ZOOM_WEIGHT = 0.5
 
 
 def dolly_doubt(cues: ClipCues) -> float:
-    """The log-odds a dolly reading (Move_In, Move_Out) loses beside the clip's lens zoom."""
+    """The log-odds a dolly reading (the primitives read from the ``dolly`` cue: Move_In, Move_Out)
+    loses beside the clip's lens zoom."""
     return DOLLY_ZOOM_WEIGHT * math.asinh(max(0.0, abs(cues.zoom_pct) - DOLLY_ZOOM_FREE))
 
 
@@ -199,7 +200,7 @@ def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> di
         shrink = {p: cues.conflict_share if p == "Static" else moving for p in PRIMITIVES}
     doubt = dolly_doubt(cues)
     return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink[p],
-                                -doubt if p in ("Move_In", "Move_Out") else 0.0)
+                                -doubt if FEATURES[p][0] == "dolly" else 0.0)
             for p in PRIMITIVES}
 
 
