@@ -386,3 +386,30 @@ def test_a_dolly_read_beside_a_lens_zoom_says_less():
             if p not in ("Move_In", "Move_Out"):
                 assert scores[p] == pytest.approx(unshaded(c, p)), (zoom, p)
     assert score_cues(ClipCues(**cues, zoom_pct=40.0))["Move_In"] < score_cues(ClipCues(**cues, zoom_pct=14.0))["Move_In"]
+
+
+def test_a_still_view_under_heavy_sensor_noise_reads_static_and_a_slow_drift_does_not(tmp_path):
+    """Sensor noise jitters each track its own way; the pair's homography averages that out, so
+    the Static decision, which weighs the motion the fit gives (``fitted_motion``), still says
+    Static on a noisy still view, where the tracks' own median motion is several times larger.
+    The same view drifting a third of a pixel a frame keeps its motion in the fit: not Static."""
+    rng = np.random.default_rng(0)
+    h, w = 240, 320
+    base = texture(3, 512)[:h, :w].astype(np.float32)
+
+    def noisy(image: np.ndarray) -> np.ndarray:
+        grey = np.clip(image + rng.normal(0, 16, image.shape), 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+
+    still, drift = tmp_path / "still.mp4", tmp_path / "drift.mp4"
+    write_mp4(still, [noisy(base) for _ in range(36)], 12.0, crf=18)
+    shifted = [cv2.warpAffine(base, np.float32([[1, 0, -k / 3], [0, 1, 0]]), (w, h), borderMode=cv2.BORDER_REFLECT)
+               for k in range(36)]
+    write_mp4(drift, [noisy(f) for f in shifted], 12.0, crf=18)
+    quiet, moving = analyze_video(still), analyze_video(drift)
+    cues = quiet.measurements["cues"]
+    assert cues["fitted_motion"] < 0.25 * cues["motion"], cues
+    assert quiet.answer == "Static", quiet.scores
+    drifting = moving.measurements["cues"]
+    assert drifting["fitted_motion"] > 0.8 * drifting["motion"], drifting
+    assert not moving.primitives["Static"], moving.scores

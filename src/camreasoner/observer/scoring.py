@@ -47,9 +47,10 @@ SHAKE_FLOOR = 0.0005
 
 
 def energy(cues: ClipCues) -> float:
-    """Motion energy for the Static decision: median background speed (share of width per second)
+    """Motion energy for the Static decision: the background's speed as the camera model moves it
+    (``fitted_motion``, share of width per second; each track's own noise averages out in the fit)
     plus shake above the tracking noise, in percent."""
-    return 100.0 * (cues.motion + 5.0 * max(0.0, cues.shake - SHAKE_FLOOR))
+    return 100.0 * (cues.fitted_motion + 5.0 * max(0.0, cues.shake - SHAKE_FLOOR))
 
 
 def feature_value(primitive: str, cues: ClipCues) -> float:

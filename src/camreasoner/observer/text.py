@@ -174,7 +174,8 @@ def think_text(primitives: dict[str, bool], scores: dict[str, float], cues: Clip
                 "keeps its prior probability and none holds.")
     if primitives.get("Static"):
         return (
-            f"The background barely moves ({cues.motion * 100:.2f}% of the frame per second) and shake is "
+            f"The background barely moves ({cues.fitted_motion * 100:.2f}% of the frame per second as the camera "
+            f"model moves it) and shake is "
             f"{cues.shake * 100:.2f}%, so the camera is completely still (confidence {scores['Static']:.2f}); "
             "whatever moves belongs to the scene."
         )

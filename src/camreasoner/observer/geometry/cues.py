@@ -24,8 +24,10 @@ class ClipCues:
     summed over the clip, as a share of the frame width; ``*_agree`` is the share of the motion
     (by magnitude) that has the sign of the total. ``content_dx``/``content_dy``: background motion
     of the frame centre as a share of width/height (x right, y down). ``motion``: median background
-    motion per second as a share of the width; ``shake``: RMS of the jitter around the smoothed path
-    (share of width per pair); ``parallax_share``: pairs whose motion showed parallax.
+    motion per second as a share of the width; ``fitted_motion``: the same as the pairs' homographies
+    move the tracks (tracking noise averaged out; the Static decision's measure of motion);
+    ``shake``: RMS of the jitter around the smoothed path (share of width per pair);
+    ``parallax_share``: pairs whose motion showed parallax.
     ``layers``: mean motion layers per pair; ``camera_share``: mean share of the tracks in the
     camera layer; ``subject_share``: mean share left out as moving subjects; ``conflict_share``:
     pairs where no layer clearly dominates (see :mod:`.layers`), ``conflict``: for most of the clip;
@@ -54,6 +56,7 @@ class ClipCues:
     content_dx: float = 0.0
     content_dy: float = 0.0
     motion: float = 0.0
+    fitted_motion: float = 0.0
     max_motion: float = 0.0
     shake: float = 0.0
     parallax_share: float = 0.0
@@ -177,6 +180,8 @@ def integrate_pairs(pairs: Sequence[PairMotion], size: tuple[int, int], focal: f
     cues.content_dy = float((shifts[:, 1] / pictures[:, 1]).sum())
     rates = np.array([p.flow_px / max(p.dt, 1e-6) for p in ok]) / pictures[:, 0]
     cues.motion = float(np.median(rates))
+    fitted = np.array([p.fitted_px / max(p.dt, 1e-6) for p in ok]) / pictures[:, 0]
+    cues.fitted_motion = float(np.median(fitted))
     cues.max_motion = float(np.percentile(rates, 90))
     cues.shake = _detrended_rms(shifts / pictures[:, :1])
     cues.parallax_share = float(np.mean([p.model == "essential" for p in ok]))

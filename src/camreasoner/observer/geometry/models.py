@@ -277,6 +277,9 @@ class PairMotion:
     ``tilt``, ``roll``: camera rotation in radians (operator's signs); ``log_zoom``: log focal-length
     ratio; ``translation``: camera translation direction (x right, y down, z forward) times the
     translational image motion as a share of the frame width (zero without parallax);
+    ``flow_px``: the rigid tracks' median motion (px); ``fitted_px``: their median motion as the
+    pair's homography moves them (px; tracking noise, random from track to track, averages out
+    in the fit, so a still camera reads near 0 however noisy its tracks);
     ``parallax_px`` / ``parallax_ratio``: rigid residuals against the homography, in px and as a
     share of the median motion; ``rigid_share``: tracks consistent with the camera model;
     ``layers``: motion layers found, ``camera_share``: the camera layer's share of the tracks,
@@ -292,6 +295,7 @@ class PairMotion:
     valid: bool = False
     model: str = "none"
     flow_px: float = 0.0
+    fitted_px: float = 0.0
     shift: tuple[float, float] = (0.0, 0.0)
     pan: float = 0.0
     tilt: float = 0.0
@@ -358,7 +362,8 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     if res_top > opts.parallax_min * unit and res_top > opts.parallax_min_ratio * max(
             float(np.median(flow)), opts.flow_floor * unit):
         fit = _fit_essential(p0, p1, K, s_h, opts.ransac * unit)
-    _measure_flow(out, H, mask_h, res_h, flow, fit.inliers, size, opts, unit)
+    fitted = np.linalg.norm(apply_homography(H, p0) - p0, axis=1)
+    _measure_flow(out, H, mask_h, res_h, flow, fitted, fit.inliers, size, opts, unit)
     if _is_translating(out, fit, mask_h, opts, unit):
         moved = _essential_motion(out, fit, p0, p1, K, size, opts, unit)
         if moved is not None:
@@ -408,14 +413,17 @@ def _fit_essential(p0: np.ndarray, p1: np.ndarray, K: np.ndarray, s_h: float, ra
 
 
 def _measure_flow(out: PairMotion, H: np.ndarray, mask_h: np.ndarray, res_h: np.ndarray, flow: np.ndarray,
-                  mask_e: np.ndarray, size: tuple[int, int], opts: PairOptions, unit: float) -> None:
-    """The pair's rigid share, median rigid flow, centre shift and parallax (residuals of the
-    essential inliers against the homography), written to ``out``."""
+                  fitted: np.ndarray, mask_e: np.ndarray, size: tuple[int, int], opts: PairOptions,
+                  unit: float) -> None:
+    """The pair's rigid share, median rigid flow, median ``fitted`` flow (each track's motion as the
+    homography predicts it), centre shift and parallax (residuals of the essential inliers against
+    the homography), written to ``out``."""
     w, h = size
     rigid = mask_h | mask_e
     out.valid = True
     out.rigid_share = float(rigid.sum()) / out.n_tracks  # subjects left out count as not rigid
     out.flow_px = float(np.median(flow[rigid])) if rigid.any() else float(np.median(flow))
+    out.fitted_px = float(np.median(fitted[rigid])) if rigid.any() else float(np.median(fitted))
     centre = np.array([[w / 2.0, h / 2.0]])
     out.shift = tuple(float(v) for v in (apply_homography(H, centre) - centre)[0])
     enough = mask_e.sum() >= opts.min_tracks
