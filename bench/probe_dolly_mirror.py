@@ -9,7 +9,9 @@ alpha c)`` and ``X' = X rho / rho'``, the identity ``1 - c' rho' = beta (1 - c r
 alpha c)`` gives ``x'(t) = x(t)`` for every point and frame. Every ``alpha > beta * max(rho)`` and
 ``beta > alpha * max(c)`` (all points stay in front of both cameras) is such a mirror, so neither
 two frames nor a whole shot of point tracks tell a dolly in under a zoom from a dolly out under a
-stronger zoom; only depth order from elsewhere (sideways parallax, occlusion) or a prior can.
+stronger zoom; only depth order from elsewhere (occlusion) or a prior can. (With sideways motion
+too, the mirror's extra image motion between two frames is a zoom and a uniform shift, which a
+small pan or tilt matches but for its perspective terms.)
 
 This script builds a rendered-like case (near objects at 3-6 m, middle ones at 8-15 m, a backdrop
 at 30-40 m; a dolly of ``--dolly`` times the nearest depth; a zoom of ``--zoom`` per cent; smooth
