@@ -44,7 +44,9 @@ labelled No, in ``unknown`` segments, and in ``Static`` segments where Static is
 ``--fps`` sets the observer's sampling rate (default 4, the rate its calibration was fitted at;
 0: every decoded frame); the tagger keeps its own sampling. ``--rendered-seed`` makes the rendered
 set from another seed (role ``other seed``: a design seed or a fresh one, see ``TUNED_ON``; e.g.
-``--only rendered --clips 160 --rendered-seed 8108``, a fresh seed).
+``--only rendered --clips 160 --rendered-seed 8108``, a fresh seed); ``--semireal-seed`` makes the
+semi-real report sets from another seed the same way (a fresh check of a change, e.g.
+``--only vtest,tree-hand,vtest+crf --semireal-seed 2301``).
 """
 
 from __future__ import annotations
@@ -127,15 +129,19 @@ TUNED_ON = ("the observer may be tuned on the vtest calibration set (seed 1101),
             "change")  # fmt: skip
 
 
-def chosen_sets(only: set[str], rendered_seed: int) -> list[tuple[str, str, str, int]]:
+def chosen_sets(only: set[str], rendered_seed: int, semireal_seed: int | None = None
+                ) -> list[tuple[str, str, str, int]]:
     """``SETS`` named in ``only`` (all when empty), the rendered one made from ``rendered_seed``
-    (another seed than the report seed takes the role ``other seed``)."""
+    and, with ``semireal_seed``, every semi-real report set made from that seed instead (another
+    seed than the report seed takes the role ``other seed``; calibration sets keep theirs)."""
     out = []
     for name, source, role, seed in SETS:
         if only and name not in only:
             continue
         if source == "rendered" and rendered_seed != seed:
             role, seed = "other seed", rendered_seed
+        elif source != "rendered" and role == "report" and semireal_seed not in (None, seed):
+            role, seed = "other seed", semireal_seed
         out.append((name, source, role, seed))
     return out
 
@@ -307,6 +313,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--rendered-seed", type=int, default=3103,
                     help="the rendered set's seed (3103: the report seed; e.g. 8108: a fresh one)")
+    ap.add_argument("--semireal-seed", type=int, default=None,
+                    help="make the semi-real report sets from this seed instead (a fresh check; "
+                         "calibration sets keep seed 1101)")
     ap.add_argument("--fps", type=float, default=4.0,
                     help="the observer's sampling rate (0: every decoded frame); the tagger keeps its own")
     args = ap.parse_args()
@@ -317,7 +326,7 @@ def main() -> None:
     rows = []
     t0 = time.perf_counter()
     plan: list[tuple[str, str, str, list[Clip]]] = []
-    for name, source, role, seed in chosen_sets(only, args.rendered_seed):
+    for name, source, role, seed in chosen_sets(only, args.rendered_seed, args.semireal_seed):
         label = f"{name} semi-real" if source != "rendered" else "rendered (synth, effects on)"
         plan.append((label, role, f"seed {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
     plan += [(label, role, path.name, clips) for label, role, path, clips in chosen_shot_batches(only)]
