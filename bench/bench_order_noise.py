@@ -61,12 +61,13 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="bench_real_footage.py's sets (made here if absent)")
     ap.add_argument("--only", default="", help="comma-separated set names (vtest, tree-hand, rendered, real, heldout)")
     ap.add_argument("--rendered-seed", type=int, default=3103, help="the rendered set's seed (e.g. 8108, a fresh one)")
+    ap.add_argument("--semireal-seed", type=int, default=None, help="the semi-real report sets' seed (default: theirs)")
     args = ap.parse_args()
     only = {s for s in args.only.split(",") if s}
     work = args.work or Path(tempfile.mkdtemp(prefix="realfoot_"))
     t0 = time.perf_counter()
     plan = []
-    for name, source, role, seed in chosen_sets(only, args.rendered_seed):
+    for name, source, role, seed in chosen_sets(only, args.rendered_seed, args.semireal_seed):
         plan.append((f"{name} {role} {seed}", synthetic_clips(make_set(work, source, seed, args.clips))))
     plan += [(f"{label} ({role})", clips) for label, role, _, clips in chosen_shot_batches(only)]
     figures: dict[str, list[dict]] = {label: [] for label, _ in plan}
