@@ -40,6 +40,10 @@ def main() -> None:
     ap.add_argument("--zoom", type=float, default=20.0, help="focal length change over the shot (%%)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if not 0.0 < args.dolly < 0.95:
+        ap.error(f"--dolly must lie in (0, 0.95) of the nearest depth (got {args.dolly:g}): the camera stays in front")
+    if args.zoom <= -100.0:
+        ap.error(f"--zoom must be above -100 per cent (got {args.zoom:g})")
 
     rng = np.random.default_rng(args.seed)
     depth = np.concatenate([rng.uniform(3, 6, 20), rng.uniform(8, 15, 20), rng.uniform(30, 40, 40)])
@@ -54,7 +58,6 @@ def main() -> None:
 
     beta = 1.0
     alpha = 1.05 * beta * rho.max()
-    assert beta > alpha * c.max(), "the camera must stay in front of every point"
     rho_m = alpha - beta * rho
     c_m = -c / (beta - alpha * c)
     f_m = f * beta / (beta - alpha * c)

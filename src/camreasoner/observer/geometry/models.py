@@ -353,7 +353,8 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     if H is None:
         return out
     mask_h = mask_h.ravel().astype(bool)
-    res_h = np.linalg.norm(p1 - apply_homography(H, p0), axis=1)
+    warped = apply_homography(H, p0)  # where the homography moves each track
+    res_h = np.linalg.norm(p1 - warped, axis=1)
     R_h, s_h = decompose_rotation_zoom(H, K)
     if not opts.zoom_range[0] < s_h < opts.zoom_range[1]:
         return out
@@ -362,7 +363,7 @@ def estimate_pair(p0: np.ndarray, p1: np.ndarray, size: tuple[int, int], dt: flo
     if res_top > opts.parallax_min * unit and res_top > opts.parallax_min_ratio * max(
             float(np.median(flow)), opts.flow_floor * unit):
         fit = _fit_essential(p0, p1, K, s_h, opts.ransac * unit)
-    fitted = np.linalg.norm(apply_homography(H, p0) - p0, axis=1)
+    fitted = np.linalg.norm(warped - p0, axis=1)
     _measure_flow(out, H, mask_h, res_h, flow, fitted, fit.inliers, size, opts, unit)
     if _is_translating(out, fit, mask_h, opts, unit):
         moved = _essential_motion(out, fit, p0, p1, K, size, opts, unit)
