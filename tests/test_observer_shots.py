@@ -166,8 +166,9 @@ def test_fast_camera_motion_is_not_a_dissolve(primitive, step):
     for k, frame in enumerate(frames):
         detector.feed(k, frame)
     small = [cv2.resize(f, CONTRAST_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32).ravel() for f in frames]
-    shape = [(g - g.mean()) / g.std() for g in small]
-    ends = min(float(shape[k] @ shape[k + FPS]) / shape[0].size for k in range(len(frames) - FPS))
+    # frames over the scene's flat stretch have no contrast, so no shape to compare: left out
+    shape = {k: (g - g.mean()) / g.std() for k, g in enumerate(small) if g.std() > 0}
+    ends = min(float(shape[k] @ shape[k + FPS]) / small[0].size for k in shape if k + FPS in shape)
     assert ends < DissolveOptions().max_end_correlation  # a second apart, the views are different pictures
     assert detector.dissolves() == []
 
