@@ -6,7 +6,8 @@ zoom-vs-dolly discrimination on clips built to confuse them (the renderer's ``co
 a rotation or zoom and its translation look-alike with the same image motion at the near depth).
 
     nice .venv/bin/python bench/bench_observer_accuracy.py --clips 150 --seed 1000
-    nice .venv/bin/python bench/bench_observer_accuracy.py --fit --clips 150 --fit-seed 7
+    nice .venv/bin/python bench/bench_observer_accuracy.py --fit --fit-only --clips 200 --confusable 60
+    nice .venv/bin/python bench/bench_observer_accuracy.py --fit-ranking --fit-only --clips 200 --confusable 60
 
 ``--fit`` fits the calibration on the calibration sets only: rendered clips of ``--fit-seed`` (and
 its confusable sets) plus ``--fit-realcam`` semi-real clips of vtest.avi of the calibration seed
@@ -14,7 +15,11 @@ its confusable sets) plus ``--fit-realcam`` semi-real clips of vtest.avi of the 
 src/camreasoner/data/observer_calibration.json. Opposite primitives share one logistic map (fitted
 on both members' clips, each on its own signed cue), so a mirrored clip gets mirrored scores; each
 primitive's ``prior`` is its Yes rate in CameraBench's official binary files (``--priors``). Never fit
-on the seed you evaluate on.
+on the seed you evaluate on. ``--fit-ranking`` fits the translations' ranking forests
+(camreasoner.observer.ranking) on the same sets and writes src/camreasoner/data/observer_ranking.json
+(the shipped files came from seed 7 with 200 clips and 60 per confusable set: 360 clips with the
+40 semi-real ones). The printed mean AP is of the scores as the observer gives them (the No side of
+the translations ordered by the forests).
 """
 
 from __future__ import annotations
@@ -32,10 +37,22 @@ from camreasoner.core.io import write_json_atomic
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.formats.labels import read_labels
 from camreasoner.observer.geometry.cues import ClipCues
+from camreasoner.observer.ranking import (
+    RANKED,
+    RANKING_FILE,
+    RANKING_VERSION,
+    feature_names,
+    forest_from_sklearn,
+    forest_log_odds,
+    load_ranking,
+    ranked_scores,
+    ranking_features,
+)
 from camreasoner.observer.reading import ObserverOptions, measure_video
 from camreasoner.observer.scoring import (
     CALIBRATION_FILE,
     CALIBRATION_VERSION,
+    FEATURES,
     context_values,
     decide,
     feature_value,
@@ -99,7 +116,7 @@ def metrics(rows: list[tuple[dict[str, bool | None], ClipCues]], cal) -> dict[st
     from sklearn.metrics import average_precision_score, balanced_accuracy_score
 
     aps, baccs, per = [], [], {}
-    scored = [(labels, score_cues(cues, cal), cues) for labels, cues in rows]
+    scored = [(labels, ranked_scores(cues, score_cues(cues, cal), None, cal), cues) for labels, cues in rows]
     decided = [(labels, scores, decide(scores, cues.parallax_share)) for labels, scores, cues in scored]
     for p in PRIMITIVES:
         ys = [(bool(lab[p]), sc[p], dec[p]) for lab, sc, dec in decided if lab[p] is not None]
@@ -198,6 +215,49 @@ def realcam_rows(base: Path, clips: int) -> list[tuple[dict[str, bool | None], C
 REALCAM_CALIBRATION_SEED = 1101
 
 
+def calibration_rows(base: Path, args) -> list[tuple[dict[str, bool | None], ClipCues, str]]:
+    """The calibration sets' (labels, cues, "rendered" or "semi-real") rows: rendered clips of
+    ``--fit-seed`` and its two confusable sets, plus ``--fit-realcam`` semi-real vtest clips."""
+    rows = [(lab, c, "rendered") for lab, c in measure_set(make_set(base, f"fit_{args.fit_seed}", args.clips,
+                                                                     args.fit_seed))]
+    for i, name in enumerate(PAIRS):
+        pairs = make_set(base, f"fitpairs_{i}_{args.fit_seed}", args.confusable, args.fit_seed + 1 + i,
+                         primitives=list(PAIRS[name]), recipes=["confusable"])
+        rows += [(lab, c, "rendered") for lab, c in measure_set(pairs)]
+    if args.fit_realcam:
+        rows += [(lab, c, "semi-real") for lab, c in realcam_rows(base, args.fit_realcam)]
+    return rows
+
+
+# The ranking forests' settings (scikit-learn's defaults but for the depth; no early stopping, so the
+# fit is deterministic).
+RANKING_FOREST = {"max_iter": 100, "learning_rate": 0.1, "max_depth": 3, "early_stopping": False}
+
+
+def fit_ranking(rows: list[tuple[dict[str, bool | None], ClipCues]]) -> dict[str, dict]:
+    """One gradient-boosted forest per translation axis on :func:`ranking_features`, both opposite
+    primitives' labelled clips pooled (each on its own signed features), exported as plain JSON and
+    checked against scikit-learn's own log-odds."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from camreasoner.core.taxonomy import OPPOSITES
+
+    forests = {}
+    for p in RANKED:
+        axis = FEATURES[p][0]
+        if axis in forests:
+            continue
+        x = np.array([ranking_features(m, c) for m in (p, OPPOSITES[p]) for lab, c in rows if lab[m] is not None])
+        y = np.array([bool(lab[m]) for m in (p, OPPOSITES[p]) for lab, c in rows if lab[m] is not None])
+        model = HistGradientBoostingClassifier(**RANKING_FOREST).fit(x, y)
+        forest = forest_from_sklearn(model, feature_names(p))
+        ours = np.array([forest_log_odds(forest, list(row)) for row in x])
+        if not np.allclose(ours, model.decision_function(x), atol=1e-9):
+            raise SystemExit(f"error: the exported {axis} forest disagrees with scikit-learn's")
+        forests[axis] = forest
+    return forests
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", type=int, default=150)
@@ -214,31 +274,38 @@ def main() -> None:
                     / "binary_classification",
                     help="CameraBench's official binary_classification folder (each primitive's Yes rate)")
     ap.add_argument("--work", type=Path, default=None, help="keep generated clips here")
-    ap.add_argument("--fit-only", action="store_true", help="with --fit: write the calibration and stop")
+    ap.add_argument("--fit-ranking", action="store_true",
+                    help="fit and write the translations' ranking forests (observer_ranking.json; uses --fit-seed)")
+    ap.add_argument("--fit-only", action="store_true", help="with --fit or --fit-ranking: write the file(s) and stop")
     args = ap.parse_args()
     base = args.work or Path(tempfile.mkdtemp(prefix="obs_acc_"))
     t0 = time.perf_counter()
-    if args.fit:
+    if args.fit or args.fit_ranking:
         if args.fit_seed == args.seed:
             raise SystemExit("error: --fit-seed must differ from the evaluation --seed")
-        rows = measure_set(make_set(base, f"fit_{args.fit_seed}", args.clips, args.fit_seed))
-        for i, name in enumerate(PAIRS):
-            prims = list(PAIRS[name])
-            rows += measure_set(make_set(base, f"fitpairs_{i}_{args.fit_seed}", args.confusable, args.fit_seed + 1 + i,
-                                         primitives=prims, recipes=["confusable"]))
-        rendered = len(rows)
-        if args.fit_realcam:
-            rows += realcam_rows(base, args.fit_realcam)
-        cal = fit_calibration(rows, camerabench_priors(args.priors))
-        path = Path(__file__).resolve().parents[1] / "src" / "camreasoner" / "data" / CALIBRATION_FILE
-        write_json_atomic(path, {"version": CALIBRATION_VERSION,
-                                 "fitted_on": f"camreasoner synth seeds {args.fit_seed}-{args.fit_seed + 2} "
-                                 f"({rendered} clips) and {len(rows) - rendered} semi-real vtest clips of seed "
-                                 f"{REALCAM_CALIBRATION_SEED}, bench/bench_observer_accuracy.py --fit; opposite "
-                                 "primitives share their coefficients; priors: CameraBench's binary Yes rates",
-                                 "primitives": cal})
-        load_calibration.cache_clear()
-        print(f"calibration fitted on {len(rows)} clips (seed {args.fit_seed}) -> {path}")
+        rows = calibration_rows(base, args)
+        rendered = sum(1 for _, c, source in rows if source == "rendered")
+        rows = [(lab, c) for lab, c, _ in rows]
+        fitted_on = (f"camreasoner synth seeds {args.fit_seed}-{args.fit_seed + 2} ({rendered} clips) and "
+                     f"{len(rows) - rendered} semi-real vtest clips of seed {REALCAM_CALIBRATION_SEED}")
+        if args.fit:
+            cal = fit_calibration(rows, camerabench_priors(args.priors))
+            path = Path(__file__).resolve().parents[1] / "src" / "camreasoner" / "data" / CALIBRATION_FILE
+            write_json_atomic(path, {"version": CALIBRATION_VERSION,
+                                     "fitted_on": f"{fitted_on}, bench/bench_observer_accuracy.py --fit; opposite "
+                                     "primitives share their coefficients; priors: CameraBench's binary Yes rates",
+                                     "primitives": cal})
+            load_calibration.cache_clear()
+            print(f"calibration fitted on {len(rows)} clips (seed {args.fit_seed}) -> {path}")
+        if args.fit_ranking:
+            path = Path(__file__).resolve().parents[1] / "src" / "camreasoner" / "data" / RANKING_FILE
+            write_json_atomic(path, {"version": RANKING_VERSION,
+                                     "fitted_on": f"{fitted_on}, bench/bench_observer_accuracy.py --fit-ranking; "
+                                     f"scikit-learn HistGradientBoostingClassifier({RANKING_FOREST}) per axis, "
+                                     "opposite primitives pooled",
+                                     "forests": fit_ranking(rows)}, indent=None)
+            load_ranking.cache_clear()
+            print(f"ranking forests fitted on {len(rows)} clips (seed {args.fit_seed}) -> {path}")
         if args.fit_only:
             return
     cal = load_calibration()

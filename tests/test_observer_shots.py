@@ -18,6 +18,7 @@ from observer_scenes import pose, render, render_clip, texture, write_clip, writ
 from camreasoner.core.errors import CamReasonerError
 from camreasoner.core.taxonomy import PRIMITIVES
 from camreasoner.observer.geometry.cues import window_slices
+from camreasoner.observer.ranking import ranked_scores
 from camreasoner.observer.reading import ObserverOptions, analyze_shots, analyze_video, measure_video
 from camreasoner.observer.scoring import score_cues
 from camreasoner.testing.sample_clips import available_clips
@@ -345,7 +346,7 @@ def test_a_three_second_clip_is_scored_on_its_whole_shot_as_one_window(tmp_path)
     cues = measure_video(clip, ObserverOptions())[0]
     assert reading.measurements["windows"] == 1 and reading.measurements["span_s"] <= 3.0
     assert reading.measurements["chains"] == 1 and reading.measurements["pair_step_s"] == pytest.approx(0.25)
-    assert reading.scores == score_cues(cues)
+    assert reading.scores == ranked_scores(cues, score_cues(cues))
     assert reading.answer == "Pan_Right" and reading.windows == []  # scored as one window
     # every frame (12 fps): pairs stay 0.25 s apart, in three interleaved chains of one window each
     every = analyze_video(clip, ObserverOptions(fps=0))

@@ -223,15 +223,20 @@ def test_a_subject_as_large_as_the_background_is_a_conflict(tmp_path):
     assert "The evidence conflicts" in reading.observation
     assert not any(reading.primitives[p] for p in PRIMITIVES if p != "Static"), reading.scores
     # the scores are shrunk toward the priors: nearer to them than the same cues without the conflict
+    # (and so are the translations' ranks, which order their No side)
     from camreasoner.observer.geometry import ClipCues
+    from camreasoner.observer.ranking import rank_cues, ranked_scores
     from camreasoner.observer.scoring import load_calibration, score_cues
 
     cues = ClipCues(**reading.measurements["cues"])
-    plain = score_cues(ClipCues(**{**reading.measurements["cues"], "conflict_share": 0.0}))
+    unshrunk = ClipCues(**{**reading.measurements["cues"], "conflict_share": 0.0})
+    scores, plain = score_cues(cues), score_cues(unshrunk)
     prior = {p: v["prior"] for p, v in load_calibration().items()}
-    assert score_cues(cues) == pytest.approx(reading.scores)
-    assert all(abs(reading.scores[p] - prior[p]) <= abs(plain[p] - prior[p]) + 1e-9 for p in PRIMITIVES)
-    assert any(abs(reading.scores[p] - plain[p]) > 0.05 for p in PRIMITIVES)
+    assert ranked_scores(cues, scores) == pytest.approx(reading.scores)
+    assert all(abs(scores[p] - prior[p]) <= abs(plain[p] - prior[p]) + 1e-9 for p in PRIMITIVES)
+    assert any(abs(scores[p] - plain[p]) > 0.05 for p in PRIMITIVES)
+    ranks, plain_ranks = rank_cues(cues), rank_cues(unshrunk)
+    assert all(abs(ranks[p] - prior[p]) <= abs(plain_ranks[p] - prior[p]) + 1e-9 for p in ranks)
 
 
 @pytest.mark.skipif("Megamind" not in available_clips(), reason="Megamind.avi (Debian's opencv-doc) is not installed")

@@ -1,4 +1,5 @@
-"""Atomic file output: everything camreasoner writes appears whole or not at all.
+"""Atomic file output: everything camreasoner writes appears whole or not at all; and the readers
+of JSON files whose errors are one line naming the file.
 
 One primitive, :func:`atomic_path`, hands out a temporary path beside the target and renames it
 into place when the block ends without an exception (removing it otherwise); the writers below are
@@ -75,3 +76,20 @@ def json_lines(lines: Iterable[str], source: str | os.PathLike[str]) -> Iterator
             yield i, json.loads(line)
         except json.JSONDecodeError as exc:
             raise CamReasonerError(f"{source}: line {i + 1} is not valid JSON ({exc.msg})") from None
+
+
+def read_versioned_json(path: str | os.PathLike[str], what: str, version: int) -> dict[str, Any]:
+    """The JSON object in ``path``, of ``version``: an unreadable file, a file that is not JSON, a top
+    level that is not an object or another ``version`` is one ``CamReasonerError`` line naming the
+    file and ``what`` it should hold."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CamReasonerError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CamReasonerError(f"{path}: bad {what}: not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CamReasonerError(f"{path}: bad {what}: top level is not an object")
+    if data.get("version") != version:
+        raise CamReasonerError(f"{path}: bad {what}: version {data.get('version')!r}, expected {version}")
+    return data

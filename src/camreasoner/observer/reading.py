@@ -1,5 +1,6 @@
 """The geometric observer's readings: video -> tracked points (:mod:`.track`) -> per-pair motion and
-clip cues (:mod:`.geometry`) -> calibrated scores and decisions (:mod:`.scoring`) -> O-T-A text
+clip cues (:mod:`.geometry`) -> calibrated scores and decisions (:mod:`.scoring`), the No side of the
+translations ordered by :mod:`.ranking` -> O-T-A text
 (:mod:`.text`), per shot and for the whole clip. CPU only (OpenCV, NumPy, PyAV); never imports torch.
 
     reading = analyze_video("clip.mp4", ObserverOptions(fps=6))
@@ -22,6 +23,7 @@ from camreasoner.observer.geometry import (
     intrinsics,
     merge_chains,
 )
+from camreasoner.observer.ranking import ranked_scores
 from camreasoner.observer.scoring import combine_windows, decide, score_windows
 from camreasoner.observer.text import observation_text, think_text
 from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, cut_count, track_video
@@ -183,15 +185,17 @@ def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], 
                       calibration: dict[str, dict[str, float]] | None = None,
                       windows: list[ClipCues] | None = None,
                       spans: list[tuple[float, float]] | None = None) -> Reading:
-    """Scores (:func:`~.scoring.score_shot`), decisions and O-T-A text from a shot's measured cues and
-    its scoring windows; with ``spans`` (the windows' (start, end) seconds), ``reading.windows`` holds
+    """Scores (:func:`~.scoring.score_shot`, the translations' No side ordered by
+    :func:`~.ranking.ranked_scores`), decisions and O-T-A text from a shot's measured cues and its
+    scoring windows; with ``spans`` (the windows' (start, end) seconds), ``reading.windows`` holds
     each measured window's span and scores (none when the shot is scored as one window)."""
     scored = score_windows(windows, calibration)
-    reading = reading_from_scores(video, cues, combine_windows(cues, scored, calibration), measurements, warnings)
+    scores = ranked_scores(cues, combine_windows(cues, scored, calibration), windows, calibration)
+    reading = reading_from_scores(video, cues, scores, measurements, warnings)
     if spans is not None:
         measured = [span for w, span in zip(windows or (), spans, strict=True) if w.valid_pairs]
-        reading.windows = [{"start": round(a, 4), "end": round(b, 4), "scores": s}
-                           for (_, s), (a, b) in zip(scored, measured, strict=True)]
+        reading.windows = [{"start": round(a, 4), "end": round(b, 4), "scores": ranked_scores(w, s, None, calibration)}
+                           for (w, s), (a, b) in zip(scored, measured, strict=True)]
     return reading
 
 

@@ -9,13 +9,13 @@ decisions taken from the scores.
 
 from __future__ import annotations
 
-import json
 import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from camreasoner.core.errors import CamReasonerError
+from camreasoner.core.io import read_versioned_json
 from camreasoner.core.taxonomy import CONFUSABLE_PAIRS, OPPOSITES, PRIMITIVES
 from camreasoner.observer.geometry import ClipCues
 
@@ -99,22 +99,21 @@ def context_values(primitive: str, cues: ClipCues) -> list[float]:
 CALIBRATION_VERSION = 2
 
 
-def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
-    """The ``primitives`` table of a calibration document, after checking its schema: the
-    ``version``, all 15 primitives, a positive ``unit``, numeric ``a``/``b``, one ``context``
-    coefficient per context cue and a ``prior`` in (0, 1). Raises one-line ``CamReasonerError``
-    naming ``source``. (The shipped file gives opposite primitives the same values, so a mirrored
-    clip gets mirrored scores; a file that does not is still valid.)"""
+def is_number(x: Any) -> bool:
+    """Whether ``x`` is a finite int or float (not a bool)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def check_calibration(data: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    """The ``primitives`` table of a calibration document (its version checked on reading, see
+    :func:`load_calibration`), after checking its schema: all 15 primitives, a positive ``unit``,
+    numeric ``a``/``b``, one ``context`` coefficient per context cue and a ``prior`` in (0, 1).
+    Raises one-line ``CamReasonerError`` naming ``source``. (The shipped file gives opposite
+    primitives the same values, so a mirrored clip gets mirrored scores; a file that does not is
+    still valid.)"""
     def bad(problem: str) -> CamReasonerError:
         return CamReasonerError(f"{source}: bad observer calibration: {problem}")
 
-    def number(x: Any) -> bool:
-        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-    if not isinstance(data, dict):
-        raise bad("top level is not an object")
-    if data.get("version") != CALIBRATION_VERSION:
-        raise bad(f"version {data.get('version')!r}, expected {CALIBRATION_VERSION}")
     table = data.get("primitives")
     if not isinstance(table, dict):
         raise bad("no 'primitives' object")
@@ -125,16 +124,16 @@ def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
         params = table[p]
         if not isinstance(params, dict):
             raise bad(f"{p} is not an object")
-        if not number(params.get("unit")) or params["unit"] <= 0:
+        if not is_number(params.get("unit")) or params["unit"] <= 0:
             raise bad(f"{p}.unit must be a positive number")
         for key in ("a", "b"):
-            if not number(params.get(key)):
+            if not is_number(params.get(key)):
                 raise bad(f"{p}.{key} must be a number")
         context = params.get("context", [])
         want = len(CONTEXT.get(p, ()))
-        if not isinstance(context, list) or len(context) != want or not all(number(c) for c in context):
+        if not isinstance(context, list) or len(context) != want or not all(is_number(c) for c in context):
             raise bad(f"{p}.context must be a list of {want} numbers")
-        if not number(params.get("prior")) or not 0.0 < params["prior"] < 1.0:
+        if not is_number(params.get("prior")) or not 0.0 < params["prior"] < 1.0:
             raise bad(f"{p}.prior must be a number in (0, 1)")
     return table
 
@@ -142,16 +141,11 @@ def check_calibration(data: Any, source: str) -> dict[str, dict[str, Any]]:
 @lru_cache(maxsize=4)
 def load_calibration(path: str | None = None) -> dict[str, dict[str, float]]:
     """Per primitive ``{"unit", "a", "b", "context": [c1, ...]}``:
-    score = sigmoid(a * asinh(value / unit) + b + sum(c_k * context_k)); schema checked on load."""
+    score = sigmoid(a * asinh(value / unit) + b + sum(c_k * context_k)); version and schema checked
+    on load."""
     if path is None:
         path = str(Path(__file__).parents[1] / "data" / CALIBRATION_FILE)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CamReasonerError(f"{path}: cannot read observer calibration: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CamReasonerError(f"{path}: bad observer calibration: not JSON ({exc})") from None
-    return check_calibration(data, path)
+    return check_calibration(read_versioned_json(path, "observer calibration", CALIBRATION_VERSION), path)
 
 
 # A dolly read beside a lens zoom. Two frames fit a zoom with a dolly in as well as a stronger zoom
@@ -169,6 +163,14 @@ def dolly_doubt(cues: ClipCues) -> float:
     return DOLLY_ZOOM_WEIGHT * math.asinh(max(0.0, abs(cues.zoom_pct) - DOLLY_ZOOM_FREE))
 
 
+def shrink_to_prior(z: float, prior: float, t: float) -> float:
+    """Log-odds ``z`` moved a share ``t`` in [0, 1] of the way to those of ``prior``."""
+    if t <= 0.0:
+        return z
+    t = min(t, 1.0)
+    return (1.0 - t) * z + t * math.log(prior / (1.0 - prior))
+
+
 def calibrated_score(value: float, params: dict, context: list[float] | None = None, conflict: float = 0.0,
                      offset: float = 0.0) -> float:
     """Map a cue value (and its context cues) to a probability of Yes with a fitted logistic map.
@@ -179,11 +181,16 @@ def calibrated_score(value: float, params: dict, context: list[float] | None = N
     z = params["a"] * math.asinh(value / params["unit"]) + params["b"] + offset
     for coef, x in zip(params.get("context", []), context or [], strict=False):
         z += coef * x
-    if conflict > 0.0:
-        prior = params["prior"]
-        t = min(max(conflict, 0.0), 1.0)
-        z = (1.0 - t) * z + t * math.log(prior / (1.0 - prior))
+    z = shrink_to_prior(z, params["prior"], conflict)
     return float(1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))))
+
+
+def shrink_weights(cues: ClipCues) -> dict[str, float]:
+    """How far (0-1) each primitive's log-odds go toward its prior (see :func:`score_cues`)."""
+    if not cues.measured:
+        return {p: 1.0 for p in PRIMITIVES}
+    moving = max(cues.conflict_share, cues.local_weight)
+    return {p: cues.conflict_share if p == "Static" else moving for p in PRIMITIVES}
 
 
 def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> dict[str, float]:
@@ -194,11 +201,7 @@ def score_cues(cues: ClipCues, calibration: dict[str, dict] | None = None) -> di
     pairs could mostly not be measured (``ClipCues.measured`` false) scores the priors themselves.
     A dolly read beside a lens zoom says less (:func:`dolly_doubt`)."""
     cal = calibration or load_calibration()
-    if not cues.measured:
-        shrink = {p: 1.0 for p in PRIMITIVES}
-    else:
-        moving = max(cues.conflict_share, cues.local_weight)
-        shrink = {p: cues.conflict_share if p == "Static" else moving for p in PRIMITIVES}
+    shrink = shrink_weights(cues)
     doubt = dolly_doubt(cues)
     return {p: calibrated_score(feature_value(p, cues), cal[p], context_values(p, cues), shrink[p],
                                 -doubt if FEATURES[p][0] == "dolly" else 0.0)
@@ -224,9 +227,14 @@ def combine_windows(cues: ClipCues, scored: list[tuple[ClipCues, dict[str, float
     """:func:`score_shot` from the windows already scored (:func:`score_windows`)."""
     if not scored or not cues.measured:
         return score_cues(cues, calibration)
+    return window_mean(scored)
+
+
+def window_mean(scored: list[tuple[ClipCues, dict[str, float]]]) -> dict[str, float]:
+    """Per key, the mean of the windows' values weighted by their measured duration."""
     weights = [w.duration * w.valid_pairs / w.pairs for w, _ in scored]
     total = sum(weights)
-    return {p: sum(wt * s[p] for wt, (_, s) in zip(weights, scored, strict=True)) / total for p in PRIMITIVES}
+    return {p: sum(wt * s[p] for wt, (_, s) in zip(weights, scored, strict=True)) / total for p in scored[0][1]}
 
 
 def decide(scores: dict[str, float], parallax_share: float | None = None) -> dict[str, bool]:

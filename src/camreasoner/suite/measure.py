@@ -34,12 +34,13 @@ def calibration_path(path: str | os.PathLike[str] | None = None) -> Path:
 
 @functools.cache
 def _code_digest() -> str:
-    """A digest of the observer's code (``observer/**/*.py``)."""
+    """A digest of the observer's code (``observer/**/*.py``) and its packaged ranking forests."""
     import camreasoner
+    from camreasoner.observer.ranking import ranking_path
 
     root = Path(camreasoner.__file__).parent
     digest = hashlib.sha1()
-    for path in sorted((root / "observer").rglob("*.py")):
+    for path in [*sorted((root / "observer").rglob("*.py")), ranking_path()]:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
