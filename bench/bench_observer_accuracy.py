@@ -7,7 +7,7 @@ a rotation or zoom and its translation look-alike with the same image motion at 
 
     nice .venv/bin/python bench/bench_observer_accuracy.py --clips 150 --seed 1000
     nice .venv/bin/python bench/bench_observer_accuracy.py --fit --fit-only --clips 200 --confusable 60
-    nice .venv/bin/python bench/bench_observer_accuracy.py --fit-ranking --fit-only --clips 200 --confusable 60
+    nice .venv/bin/python bench/bench_observer_accuracy.py --fit-ranking --fit-only --clips 800 --confusable 200
 
 ``--fit`` fits the calibration on the calibration sets only: rendered clips of ``--fit-seed`` (and
 its confusable sets) plus ``--fit-realcam`` semi-real clips of vtest.avi of the calibration seed
@@ -16,9 +16,9 @@ src/camreasoner/data/observer_calibration.json. Opposite primitives share one lo
 on both members' clips, each on its own signed cue), so a mirrored clip gets mirrored scores; each
 primitive's ``prior`` is its Yes rate in CameraBench's official binary files (``--priors``). Never fit
 on the seed you evaluate on. ``--fit-ranking`` fits the translations' ranking forests
-(camreasoner.observer.ranking) on the same sets and writes src/camreasoner/data/observer_ranking.json
-(the shipped files came from seed 7 with 200 clips and 60 per confusable set: 360 clips with the
-40 semi-real ones). The printed mean AP is of the scores as the observer gives them (the No side of
+(camreasoner.observer.ranking) on the same seeds and writes src/camreasoner/data/observer_ranking.json
+(the shipped calibration came from 200 clips of seed 7 and 60 per confusable set, the shipped
+forests from 800 and 200: 360 and 1,240 clips with the 40 semi-real ones). The printed mean AP is of the scores as the observer gives them (the No side of
 the translations ordered by the forests).
 """
 
@@ -213,20 +213,21 @@ def realcam_rows(base: Path, clips: int) -> list[tuple[dict[str, bool | None], C
 
 
 REALCAM_CALIBRATION_SEED = 1101
+# The fits write the checkout's package data (beside this bench), not an installed copy's.
+PACKAGE_DATA = Path(__file__).resolve().parents[1] / "src" / "camreasoner" / "data"
 
 
-def calibration_rows(base: Path, args) -> list[tuple[dict[str, bool | None], ClipCues, str]]:
-    """The calibration sets' (labels, cues, "rendered" or "semi-real") rows: rendered clips of
-    ``--fit-seed`` and its two confusable sets, plus ``--fit-realcam`` semi-real vtest clips."""
-    rows = [(lab, c, "rendered") for lab, c in measure_set(make_set(base, f"fit_{args.fit_seed}", args.clips,
-                                                                     args.fit_seed))]
+def calibration_rows(base: Path, args) -> tuple[list[tuple[dict[str, bool | None], ClipCues]], int]:
+    """The calibration sets' (labels, cues) rows and how many of them are rendered: rendered clips of
+    ``--fit-seed`` and its two confusable sets, then ``--fit-realcam`` semi-real vtest clips."""
+    rows = measure_set(make_set(base, f"fit_{args.fit_seed}", args.clips, args.fit_seed))
     for i, name in enumerate(PAIRS):
-        pairs = make_set(base, f"fitpairs_{i}_{args.fit_seed}", args.confusable, args.fit_seed + 1 + i,
-                         primitives=list(PAIRS[name]), recipes=["confusable"])
-        rows += [(lab, c, "rendered") for lab, c in measure_set(pairs)]
+        rows += measure_set(make_set(base, f"fitpairs_{i}_{args.fit_seed}", args.confusable, args.fit_seed + 1 + i,
+                                     primitives=list(PAIRS[name]), recipes=["confusable"]))
+    rendered = len(rows)
     if args.fit_realcam:
-        rows += [(lab, c, "semi-real") for lab, c in realcam_rows(base, args.fit_realcam)]
-    return rows
+        rows += realcam_rows(base, args.fit_realcam)
+    return rows, rendered
 
 
 # The ranking forests' settings (scikit-learn's defaults but for the depth; no early stopping, so the
@@ -283,14 +284,12 @@ def main() -> None:
     if args.fit or args.fit_ranking:
         if args.fit_seed == args.seed:
             raise SystemExit("error: --fit-seed must differ from the evaluation --seed")
-        rows = calibration_rows(base, args)
-        rendered = sum(1 for _, c, source in rows if source == "rendered")
-        rows = [(lab, c) for lab, c, _ in rows]
+        rows, rendered = calibration_rows(base, args)
         fitted_on = (f"camreasoner synth seeds {args.fit_seed}-{args.fit_seed + 2} ({rendered} clips) and "
                      f"{len(rows) - rendered} semi-real vtest clips of seed {REALCAM_CALIBRATION_SEED}")
         if args.fit:
             cal = fit_calibration(rows, camerabench_priors(args.priors))
-            path = Path(__file__).resolve().parents[1] / "src" / "camreasoner" / "data" / CALIBRATION_FILE
+            path = PACKAGE_DATA / CALIBRATION_FILE
             write_json_atomic(path, {"version": CALIBRATION_VERSION,
                                      "fitted_on": f"{fitted_on}, bench/bench_observer_accuracy.py --fit; opposite "
                                      "primitives share their coefficients; priors: CameraBench's binary Yes rates",
@@ -298,7 +297,7 @@ def main() -> None:
             load_calibration.cache_clear()
             print(f"calibration fitted on {len(rows)} clips (seed {args.fit_seed}) -> {path}")
         if args.fit_ranking:
-            path = Path(__file__).resolve().parents[1] / "src" / "camreasoner" / "data" / RANKING_FILE
+            path = PACKAGE_DATA / RANKING_FILE
             write_json_atomic(path, {"version": RANKING_VERSION,
                                      "fitted_on": f"{fitted_on}, bench/bench_observer_accuracy.py --fit-ranking; "
                                      f"scikit-learn HistGradientBoostingClassifier({RANKING_FOREST}) per axis, "

@@ -13,7 +13,8 @@ the forest lifts the No side's likely translations (mean AP).
 The forests are plain JSON (``observer_ranking.json``: version, per axis the feature names, the
 baseline log-odds and each tree's nodes), checked when loaded; no pickle, no scikit-learn at run time.
 
-    scores = ranked_scores(cues, score_shot(cues, windows), windows)   # see scoring.score_shot
+    ranks = rank_shot(cues, rank_windows(windows))                    # the twins of score_windows and
+    scores = ranked_scores(cues, score_shot(cues, windows), ranks)    # combine_windows (scoring.score_shot)
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from camreasoner.observer.geometry import ClipCues
 from camreasoner.observer.scoring import (
     CONTEXT,
     FEATURES,
+    combine_windows,
     context_values,
     feature_value,
     is_number,
     load_calibration,
     shrink_to_prior,
     shrink_weights,
-    window_mean,
+    sigmoid,
 )
 
 RANKING_FILE = "observer_ranking.json"
@@ -180,21 +182,23 @@ def rank_cues(cues: ClipCues, calibration: dict[str, dict] | None = None,
     cal = calibration or load_calibration()
     forests = ranking or load_ranking()
     shrink = shrink_weights(cues)
-    out = {}
-    for p in RANKED:
-        z = shrink_to_prior(forest_log_odds(forests[p], ranking_features(p, cues)), cal[p]["prior"], shrink[p])
-        out[p] = 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
-    return out
+    return {p: sigmoid(shrink_to_prior(forest_log_odds(forests[p], ranking_features(p, cues)), cal[p]["prior"],
+                                       shrink[p]))
+            for p in RANKED}
 
 
-def rank_shot(cues: ClipCues, windows: list[ClipCues] | None = None, calibration: dict[str, dict] | None = None,
+def rank_windows(windows: list[ClipCues] | None, calibration: dict[str, dict] | None = None,
+                 ranking: dict[str, dict[str, Any]] | None = None) -> list[tuple[ClipCues, dict[str, float]]]:
+    """Each measured scoring window and its ranks (the twin of :func:`~.scoring.score_windows`)."""
+    return [(w, rank_cues(w, calibration, ranking)) for w in windows or () if w.valid_pairs]
+
+
+def rank_shot(cues: ClipCues, ranked: list[tuple[ClipCues, dict[str, float]]],
+              calibration: dict[str, dict] | None = None,
               ranking: dict[str, dict[str, Any]] | None = None) -> dict[str, float]:
-    """A shot's ranks, combined over its measured scoring windows as its scores are
-    (:func:`~.scoring.score_shot`)."""
-    ranked = [(w, rank_cues(w, calibration, ranking)) for w in windows or () if w.valid_pairs]
-    if not ranked or not cues.measured:
-        return rank_cues(cues, calibration, ranking)
-    return window_mean(ranked)
+    """A shot's ranks from its windows' (:func:`rank_windows`), combined as its scores are
+    (:func:`~.scoring.combine_windows`)."""
+    return combine_windows(cues, ranked, calibration, lambda c, cal: rank_cues(c, cal, ranking))
 
 
 def no_side(rank: float, prior: float) -> float:
@@ -214,12 +218,15 @@ def merge_ranks(scores: dict[str, float], ranks: dict[str, float], priors: dict[
             for p in scores}
 
 
-def ranked_scores(cues: ClipCues, scores: dict[str, float], windows: list[ClipCues] | None = None,
+def ranked_scores(cues: ClipCues, scores: dict[str, float], ranks: dict[str, float] | None = None,
                   calibration: dict[str, dict] | None = None,
                   ranking: dict[str, dict[str, Any]] | None = None) -> dict[str, float]:
-    """A shot's (or window's) scores with the No side ordered by the forest (:func:`merge_ranks`); a
-    clip too thinly measured to read keeps its priors."""
+    """A shot's (or window's) scores with the No side raised by the forest (:func:`merge_ranks`):
+    ``ranks`` from :func:`rank_shot` (default: :func:`rank_cues` of ``cues``, a shot of one window);
+    a clip too thinly measured to read keeps its priors."""
     if not cues.measured:
         return dict(scores)
     cal = calibration or load_calibration()
-    return merge_ranks(scores, rank_shot(cues, windows, cal, ranking), {p: cal[p]["prior"] for p in RANKED})
+    if ranks is None:
+        ranks = rank_cues(cues, cal, ranking)
+    return merge_ranks(scores, ranks, {p: cal[p]["prior"] for p in RANKED})

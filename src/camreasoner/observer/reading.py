@@ -23,7 +23,7 @@ from camreasoner.observer.geometry import (
     intrinsics,
     merge_chains,
 )
-from camreasoner.observer.ranking import ranked_scores
+from camreasoner.observer.ranking import rank_shot, rank_windows, ranked_scores
 from camreasoner.observer.scoring import combine_windows, decide, score_windows
 from camreasoner.observer.text import observation_text, think_text
 from camreasoner.observer.track import ObserverOptions, Track, TrackedPair, cut_count, track_video
@@ -189,13 +189,14 @@ def reading_from_cues(video: str, cues: ClipCues, measurements: dict[str, Any], 
     :func:`~.ranking.ranked_scores`), decisions and O-T-A text from a shot's measured cues and its
     scoring windows; with ``spans`` (the windows' (start, end) seconds), ``reading.windows`` holds
     each measured window's span and scores (none when the shot is scored as one window)."""
-    scored = score_windows(windows, calibration)
-    scores = ranked_scores(cues, combine_windows(cues, scored, calibration), windows, calibration)
+    scored, ranked = score_windows(windows, calibration), rank_windows(windows, calibration)
+    scores = ranked_scores(cues, combine_windows(cues, scored, calibration), rank_shot(cues, ranked, calibration),
+                           calibration)
     reading = reading_from_scores(video, cues, scores, measurements, warnings)
     if spans is not None:
         measured = [span for w, span in zip(windows or (), spans, strict=True) if w.valid_pairs]
-        reading.windows = [{"start": round(a, 4), "end": round(b, 4), "scores": ranked_scores(w, s, None, calibration)}
-                           for (w, s), (a, b) in zip(scored, measured, strict=True)]
+        reading.windows = [{"start": round(a, 4), "end": round(b, 4), "scores": ranked_scores(w, s, r, calibration)}
+                           for (w, s), (_, r), (a, b) in zip(scored, ranked, measured, strict=True)]
     return reading
 
 

@@ -10,6 +10,7 @@ decisions taken from the scores.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,11 @@ def calibrated_score(value: float, params: dict, context: list[float] | None = N
     z = params["a"] * math.asinh(value / params["unit"]) + params["b"] + offset
     for coef, x in zip(params.get("context", []), context or [], strict=False):
         z += coef * x
-    z = shrink_to_prior(z, params["prior"], conflict)
+    return sigmoid(shrink_to_prior(z, params["prior"], conflict))
+
+
+def sigmoid(z: float) -> float:
+    """The probability of log-odds ``z`` (clipped to +-50)."""
     return float(1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))))
 
 
@@ -223,15 +228,14 @@ def score_shot(cues: ClipCues, windows: list[ClipCues] | None = None,
 
 
 def combine_windows(cues: ClipCues, scored: list[tuple[ClipCues, dict[str, float]]],
-                    calibration: dict[str, dict] | None = None) -> dict[str, float]:
-    """:func:`score_shot` from the windows already scored (:func:`score_windows`)."""
+                    calibration: dict[str, dict] | None = None,
+                    score: Callable[[ClipCues, dict[str, dict] | None], dict[str, float]] = score_cues,
+                    ) -> dict[str, float]:
+    """:func:`score_shot` from the windows already scored (:func:`score_windows`): their mean weighted
+    by measured duration, or ``score`` of the shot's own cues when it is one window or too thinly
+    measured (``score``: another per-cues scorer, e.g. the ranking forests')."""
     if not scored or not cues.measured:
-        return score_cues(cues, calibration)
-    return window_mean(scored)
-
-
-def window_mean(scored: list[tuple[ClipCues, dict[str, float]]]) -> dict[str, float]:
-    """Per key, the mean of the windows' values weighted by their measured duration."""
+        return score(cues, calibration)
     weights = [w.duration * w.valid_pairs / w.pairs for w, _ in scored]
     total = sum(weights)
     return {p: sum(wt * s[p] for wt, (_, s) in zip(weights, scored, strict=True)) / total for p in scored[0][1]}
